@@ -1,0 +1,826 @@
+"""The Quaver application: registration (Flask's) and request dispatch (ours).
+
+Registration comes from ``flask.sansio.App``, so routes, blueprints, hooks
+and error handlers behave exactly as in Flask. Dispatch is written for the
+hot path: what a request needs from the registrations (its hooks, in order,
+already wrapped for async) is computed once per endpoint and kept in a
+``_Plan``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+import os
+import sys
+from collections import defaultdict
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from datetime import timedelta
+from itertools import chain
+from types import TracebackType
+from typing import Any
+
+from flask import Flask
+from flask.sansio.app import App
+from flask.sansio.scaffold import setupmethod
+from werkzeug.datastructures import Headers, ImmutableDict
+from werkzeug.exceptions import (
+    BadRequestKeyError,
+    HTTPException,
+    InternalServerError,
+    MethodNotAllowed,
+)
+from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, RoutingException
+from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.urls import quote as _url_quote
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from . import asgi
+from .blueprints import Blueprint
+from .config import DEFAULT_CONFIG, Config
+from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
+from .globals import _cv_app, _cv_request, _cv_websocket, request_ctx
+from .json.provider import DefaultJSONProvider
+from .routing import QuaverMap, QuaverRule
+from .scaffold import QuaverScaffoldMixin
+from .sessions import SecureCookieSessionInterface
+from .signals import (
+    got_background_exception,
+    got_request_exception,
+    got_serving_exception,
+    request_finished,
+    request_started,
+    request_tearing_down,
+    appcontext_tearing_down,
+)
+from .utils import ensure_async, is_coroutine_function, run_sync
+from .wrappers import Request, Response
+
+T = Callable[..., Any]
+
+
+async def _maybe_await(value: Any) -> Any:
+    if inspect.isawaitable(value):
+        return await value
+    return value
+
+
+class _Plan:
+    """What handling one endpoint needs from the registrations, computed once."""
+
+    __slots__ = ("view", "blueprints", "preprocessors", "before", "after", "teardown")
+
+    def __init__(self, app: Quaver, endpoint: str | None, websocket: bool) -> None:
+        blueprints: list[str] = []
+        if endpoint is not None and "." in endpoint:
+            parts = endpoint.rpartition(".")[0].split(".")
+            blueprints = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+        self.blueprints = blueprints
+        outward = (None, *reversed(blueprints))  # app first, then outer to inner blueprint
+        inward = (*blueprints, None)  # inner blueprint first, app last
+        before_funcs = app.before_websocket_funcs if websocket else app.before_request_funcs
+        after_funcs = app.after_websocket_funcs if websocket else app.after_request_funcs
+        teardown_funcs = app.teardown_websocket_funcs if websocket else app.teardown_request_funcs
+        self.preprocessors = [f for name in outward for f in app.url_value_preprocessors.get(name, ())]
+        self.before = [app.ensure_async(f) for name in outward for f in before_funcs.get(name, ())]
+        self.after = [app.ensure_async(f) for name in inward for f in reversed(after_funcs.get(name, ()))]
+        self.teardown = [app.ensure_async(f) for name in inward for f in reversed(teardown_funcs.get(name, ()))]
+        view = app.view_functions.get(endpoint) if endpoint is not None else None
+        self.view = app.ensure_async(view) if view is not None else None
+
+
+class Quaver(QuaverScaffoldMixin, App):
+    """An ASGI application with Flask's API.
+
+    ``app = Quaver(__name__)``; register routes with ``@app.route``; serve with
+    ``app.run()`` or any ASGI server (``hypercorn module:app``).
+    """
+
+    request_class: type[Request] = Request
+    response_class: type[Response] = Response  # type: ignore[assignment]
+    websocket_class: Any = None
+    config_class = Config
+    default_config = ImmutableDict({**Flask.default_config, **DEFAULT_CONFIG})
+    url_rule_class = QuaverRule
+    url_map_class = QuaverMap
+    json_provider_class = DefaultJSONProvider
+    app_ctx_globals_class = _AppCtxGlobals
+    session_interface = SecureCookieSessionInterface()
+    test_client_class: Any = None
+    test_cli_runner_class: Any = None
+    lock_class = asyncio.Lock
+
+    def __init__(
+        self,
+        import_name: str,
+        static_url_path: str | None = None,
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
+        root_path: str | None = None,
+    ) -> None:
+        super().__init__(
+            import_name=import_name,
+            static_url_path=static_url_path,
+            static_folder=static_folder,
+            static_host=static_host,
+            host_matching=host_matching,
+            subdomain_matching=subdomain_matching,
+            template_folder=template_folder,
+            instance_path=instance_path,
+            instance_relative_config=instance_relative_config,
+            root_path=root_path,
+        )
+        self._init_websocket_funcs()
+        self.before_serving_funcs: list[T] = []
+        self.after_serving_funcs: list[T] = []
+        self.while_serving_gens: list[T] = []
+        self._serving_gens: list[AsyncGenerator[Any, None]] = []
+        self.background_tasks: set[asyncio.Task[Any]] = set()
+        self._plans: dict[tuple[str | None, bool], _Plan] = {}
+        self._async_cache: dict[Any, Any] = {}
+        self.asgi_app = self._asgi_app
+        from .cli import AppGroup
+
+        self.cli = AppGroup(self.name)
+        if self.has_static_folder:
+            assert bool(static_host) == host_matching, "Invalid static_host/host_matching combination"
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                host=static_host,
+                view_func=self.send_static_file,
+            )
+
+    # ------------------------------------------------------------------
+    # Registration extras
+    # ------------------------------------------------------------------
+    def _check_setup_finished(self, f_name: str) -> None:
+        super()._check_setup_finished(f_name)
+        self._plans.clear()
+
+    @setupmethod
+    def before_serving(self, func: T) -> T:
+        """Run ``func()`` once at start-up, before the first request."""
+        self.before_serving_funcs.append(func)
+        return func
+
+    @setupmethod
+    def after_serving(self, func: T) -> T:
+        """Run ``func()`` once at shutdown."""
+        self.after_serving_funcs.append(func)
+        return func
+
+    @setupmethod
+    def while_serving(self, func: T) -> T:
+        """Register an async generator: code before its ``yield`` runs at
+        start-up, code after it at shutdown."""
+        self.while_serving_gens.append(func)
+        return func
+
+    def ensure_async(self, func: T) -> Callable[..., Awaitable[Any]]:
+        """Return ``func`` if it is a coroutine function, else a wrapper
+        that runs it in the thread pool with the contexts copied."""
+        if is_coroutine_function(func):
+            return func
+        try:
+            return self._async_cache[func]
+        except (KeyError, TypeError):
+            wrapped = self.sync_to_async(func)
+            try:
+                self._async_cache[func] = wrapped
+            except TypeError:
+                pass
+            return wrapped
+
+    def sync_to_async(self, func: T) -> Callable[..., Awaitable[Any]]:
+        """Wrap a sync function to run in the thread pool (see ``quaver.utils.run_sync``)."""
+        return run_sync(func)
+
+    # ------------------------------------------------------------------
+    # Contexts
+    # ------------------------------------------------------------------
+    def app_context(self) -> AppContext:
+        """``async with app.app_context():`` makes ``current_app`` and ``g`` available."""
+        return AppContext(self)
+
+    def request_context(self, request: Request) -> RequestContext:
+        return RequestContext(self, request)
+
+    def websocket_context(self, websocket: Any) -> WebsocketContext:
+        return WebsocketContext(self, websocket)
+
+    def test_request_context(self, path: str = "/", **kwargs: Any) -> RequestContext:
+        """A request context for ``path`` as a test would send it; the
+        arguments are the test client's (``method``, ``headers``, ``json``, ...)."""
+        from .testing import make_test_request
+
+        request = make_test_request(self, path, **kwargs)
+        ctx = RequestContext(self, request)
+        ctx.match_request()
+        return ctx
+
+    # ------------------------------------------------------------------
+    # URLs
+    # ------------------------------------------------------------------
+    def create_url_adapter(self, request: Any) -> MapAdapter | None:
+        """Bind the URL map to a request (or, outside one, to SERVER_NAME)."""
+        config = self.config
+        if request is not None:
+            trusted_hosts = config["TRUSTED_HOSTS"]
+            if trusted_hosts is not None:
+                request.trusted_hosts = trusted_hosts
+            host = request.host
+            server_name = config["SERVER_NAME"]
+            subdomain = None
+            if self.url_map.host_matching:
+                server_name = None
+            elif not self.subdomain_matching:
+                subdomain = self.url_map.default_subdomain or ""
+            elif server_name:
+                subdomain = _subdomain_of(host, server_name)
+            return self.url_map.bind(
+                server_name or host,
+                script_name=request.root_path or None,
+                subdomain=subdomain,
+                url_scheme=request.scheme,
+                default_method=request.method,
+                path_info=request.path,
+                query_args=request.query_string.decode("latin-1"),
+            )
+        if config["SERVER_NAME"] is not None:
+            return self.url_map.bind(
+                config["SERVER_NAME"],
+                script_name=config["APPLICATION_ROOT"],
+                url_scheme=config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    def url_for(
+        self,
+        endpoint: str,
+        *,
+        _anchor: str | None = None,
+        _method: str | None = None,
+        _scheme: str | None = None,
+        _external: bool | None = None,
+        **values: Any,
+    ) -> str:
+        """Build the URL of ``endpoint`` with ``values`` (unknown ones become the query string)."""
+        ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        if ctx is not None:
+            url_adapter = ctx.url_adapter
+            blueprint_name = ctx.request_websocket.blueprint
+            if endpoint[:1] == ".":
+                endpoint = f"{blueprint_name}{endpoint}" if blueprint_name is not None else endpoint[1:]
+            if _external is None:
+                _external = _scheme is not None
+        else:
+            app_ctx = _cv_app.get(None)
+            url_adapter = app_ctx.url_adapter if app_ctx is not None else self.create_url_adapter(None)
+            if url_adapter is None:
+                raise RuntimeError(
+                    "Unable to build URLs outside an active request without 'SERVER_NAME'"
+                    " configured. Also configure 'APPLICATION_ROOT' and"
+                    " 'PREFERRED_URL_SCHEME' as needed."
+                )
+            if _external is None:
+                _external = True
+        if _scheme is not None and not _external:
+            raise ValueError("When specifying '_scheme', '_external' must be True.")
+        self.inject_url_defaults(endpoint, values)
+        try:
+            rv = url_adapter.build(  # type: ignore[union-attr]
+                endpoint, values, method=_method, url_scheme=_scheme, force_external=_external
+            )
+        except BuildError as error:
+            values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+            return self.handle_url_build_error(error, endpoint, values)
+        if _anchor is not None:
+            rv = f"{rv}#{_url_quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
+        return rv
+
+    def _match(self, request: Any, ctx: Any) -> None:
+        """Set ``request.url_rule`` and ``view_args``, or ``routing_exception``."""
+        url_map = self.url_map
+        websocket = ctx.__class__ is WebsocketContext
+        if not (url_map.host_matching or self.subdomain_matching) and self.config["TRUSTED_HOSTS"] is None:
+            found = url_map.fast_match(request.path, request.method, websocket)
+            if found is not None:
+                request.url_rule, request.view_args = found
+                return
+        try:
+            adapter = ctx.url_adapter
+            request.url_rule, request.view_args = adapter.match(return_rule=True, websocket=websocket)
+        except HTTPException as error:
+            request.routing_exception = error
+
+    # ------------------------------------------------------------------
+    # HTTP dispatch
+    # ------------------------------------------------------------------
+    def _plan(self, endpoint: str | None, websocket: bool = False) -> _Plan:
+        key = (endpoint, websocket)
+        plan = self._plans.get(key)
+        if plan is None:
+            plan = self._plans[key] = _Plan(self, endpoint, websocket)
+        return plan
+
+    async def handle_request(self, request: Request) -> Response:
+        """Handle one request fully: contexts, hooks, view, errors; return the response."""
+        ctx = RequestContext(self, request)
+        await ctx.push()
+        error: BaseException | None = None
+        try:
+            try:
+                return await self.full_dispatch_request(ctx)
+            except Exception as exc:
+                error = exc
+                return await self.handle_exception(exc)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            await ctx.pop(error)
+
+    async def full_dispatch_request(self, ctx: RequestContext | None = None) -> Response:
+        """Run the before hooks, the view and the after hooks; errors go to handlers."""
+        if ctx is None:
+            ctx = request_ctx._get_current_object()
+        self._got_first_request = True
+        request = ctx.request_websocket
+        if request.url_rule is None and request.routing_exception is None:
+            self._match(request, ctx)
+        rule = request.url_rule
+        plan = self._plan(rule.endpoint if rule is not None else None)
+        try:
+            if request_started.receivers:
+                await request_started.send_async(self, _sync_wrapper=self.ensure_async)
+            rv = None
+            for preprocessor in plan.preprocessors:
+                preprocessor(request.endpoint, request.view_args)
+            for before in plan.before:
+                rv = await before()
+                if rv is not None:
+                    break
+            if rv is None:
+                rv = await self._dispatch(request, plan)
+        except Exception as error:
+            rv = await self.handle_user_exception(error)
+        return await self.finalize_request(rv, plan=plan, ctx=ctx)
+
+    async def _dispatch(self, request: Any, plan: _Plan) -> Any:
+        if request.routing_exception is not None:
+            raise request.routing_exception
+        if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
+            return await self.make_default_options_response()
+        return await plan.view(**request.view_args)
+
+    async def dispatch_request(self, ctx: RequestContext | None = None) -> Any:
+        """Call the view for the current request and return its value."""
+        if ctx is None:
+            ctx = request_ctx._get_current_object()
+        request = ctx.request_websocket
+        rule = request.url_rule
+        return await self._dispatch(request, self._plan(rule.endpoint if rule is not None else None))
+
+    async def make_default_options_response(self) -> Response:
+        """The answer to OPTIONS: 200 with an ``Allow`` header listing the methods."""
+        adapter = request_ctx.url_adapter
+        methods = adapter.allowed_methods()
+        response = self.response_class()
+        response.allow.update(methods)
+        return response
+
+    async def finalize_request(
+        self,
+        rv: Any,
+        from_error_handler: bool = False,
+        plan: _Plan | None = None,
+        ctx: RequestContext | None = None,
+    ) -> Response:
+        """Turn a view's value into a response and run the after hooks."""
+        response = await self.make_response(rv)
+        try:
+            response = await self.process_response(response, plan, ctx)
+            if request_finished.receivers:
+                await request_finished.send_async(self, _sync_wrapper=self.ensure_async, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
+
+    async def process_response(self, response: Response, plan: _Plan | None = None, ctx: Any = None) -> Response:
+        """Run ``after_this_request`` functions, after_request hooks, and save the session."""
+        if ctx is None:
+            ctx = request_ctx._get_current_object()
+        if plan is None:
+            rule = ctx.request_websocket.url_rule
+            plan = self._plan(rule.endpoint if rule is not None else None)
+        for func in ctx._after_request_functions:
+            response = await self.ensure_async(func)(response)
+        for func in plan.after:
+            response = await func(response)
+        await self._save_session(ctx, response)
+        return response
+
+    async def make_response(self, rv: Any) -> Response:
+        """Turn anything a view may return into a response object."""
+        cls = rv.__class__
+        if cls is dict or cls is list:
+            return self.json.response(rv)
+        if cls is str:
+            return self.response_class._from_bytes(rv.encode(), "text/html; charset=utf-8")
+        if isinstance(rv, self.response_class):
+            return rv
+        status = headers = None
+        if isinstance(rv, tuple):
+            if len(rv) == 3:
+                rv, status, headers = rv
+            elif len(rv) == 2:
+                if isinstance(rv[1], (Headers, dict, tuple, list)):
+                    rv, headers = rv
+                else:
+                    rv, status = rv
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response tuple. The tuple must"
+                    " have the form (body, status, headers), (body, status), or (body, headers)."
+                )
+        if rv is None:
+            raise TypeError(
+                f"The view function for {request_ctx.request_websocket.endpoint!r} did not return a"
+                " valid response. The function either returned None or ended without a return"
+                " statement."
+            )
+        if not isinstance(rv, self.response_class):
+            if isinstance(rv, (str, bytes, bytearray)):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            elif isinstance(rv, (dict, list)):
+                rv = self.json.response(rv)
+            elif isinstance(rv, HTTPException):
+                rv = self._exception_response(rv)
+            elif isinstance(rv, WerkzeugResponse):
+                rv = self._from_werkzeug_response(rv)
+            elif isinstance(rv, SansIOResponse) and hasattr(rv, "response"):
+                converted = self.response_class(rv.response, rv.status, rv.headers)
+                rv = converted
+            elif inspect.isasyncgen(rv) or inspect.isgenerator(rv) or hasattr(rv, "__aiter__") or (
+                hasattr(rv, "__iter__") and not isinstance(rv, (dict, list, tuple))
+            ):
+                rv = self.response_class(rv, status=status, headers=headers)
+                status = headers = None
+            else:
+                raise TypeError(
+                    "The view function did not return a valid response. The return type must be"
+                    " a string, dict, list, tuple with headers or status, Response instance,"
+                    f" or generator, but it was a {type(rv).__name__}."
+                )
+        if status is not None:
+            if isinstance(status, (bytes, bytearray)):
+                status = status.decode()
+            if isinstance(status, str):
+                rv.status = status
+            else:
+                rv.status_code = int(status)
+        if headers:
+            rv.headers.update(headers)
+        return rv
+
+    def _from_werkzeug_response(self, rv: WerkzeugResponse) -> Response:
+        body: Any = rv.get_data() if not rv.is_streamed else rv.response
+        response = self.response_class(body, rv.status, rv.headers)
+        return response
+
+    def _exception_response(self, error: HTTPException) -> Response:
+        """The response for an HTTP error that no handler took."""
+        if isinstance(error, RequestRedirect):
+            return self.redirect(error.new_url, error.code)  # type: ignore[return-value]
+        if error.response is not None:
+            inner = error.response
+            if isinstance(inner, self.response_class):
+                return inner
+            if isinstance(inner, WerkzeugResponse):
+                return self._from_werkzeug_response(inner)
+        return self.response_class(error.get_body(), error.code, error.get_headers())
+
+    def redirect(self, location: str, code: int = 302) -> Response:  # type: ignore[override]
+        """A redirect response to ``location``."""
+        from werkzeug.utils import redirect as _redirect
+
+        return _redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------
+    # Errors
+    # ------------------------------------------------------------------
+    async def handle_http_exception(self, error: HTTPException) -> Any:
+        """Find the handler for an HTTP error; return its value, or the error itself."""
+        if error.code is None:
+            return error
+        if isinstance(error, RoutingException):
+            return error
+        ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
+        handler = self._find_error_handler(error, blueprints)
+        if handler is None:
+            return error
+        return await self.ensure_async(handler)(error)
+
+    async def handle_user_exception(self, error: Exception) -> Any:
+        """Handle an error raised by a hook or view: HTTP errors by their code,
+        others by class; re-raise what no handler takes."""
+        if isinstance(error, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
+            error.show_exception = True
+        if isinstance(error, HTTPException) and not self.trap_http_exception(error):
+            return await self.handle_http_exception(error)
+        ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
+        handler = self._find_error_handler(error, blueprints)
+        if handler is None:
+            raise error
+        return await self.ensure_async(handler)(error)
+
+    def _propagate_exceptions(self) -> bool:
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        return propagate if propagate is not None else (self.testing or self.debug)
+
+    async def handle_exception(self, error: Exception) -> Response:
+        """Answer an unhandled error with 500 (or re-raise it when propagating)."""
+        if got_request_exception.receivers:
+            await got_request_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
+        if self._propagate_exceptions():
+            raise error
+        self.log_exception(sys.exc_info() if sys.exc_info()[1] is error else (type(error), error, error.__traceback__))
+        server_error: Any = InternalServerError(original_exception=error)
+        ctx = _cv_request.get(None)
+        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
+        handler = self._find_error_handler(server_error, blueprints)
+        if handler is not None:
+            server_error = await self.ensure_async(handler)(server_error)
+        return await self.finalize_request(server_error, from_error_handler=True)
+
+    def log_exception(self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]) -> None:
+        """Log an unhandled error with the request's path and method."""
+        ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        if ctx is not None:
+            target = ctx.request_websocket
+            self.logger.error(f"Exception on {target.path} [{target.method}]", exc_info=exc_info)
+        else:
+            self.logger.error("Exception", exc_info=exc_info)
+
+    # ------------------------------------------------------------------
+    # Teardown
+    # ------------------------------------------------------------------
+    async def do_teardown_request(self, exc: BaseException | None = None) -> None:
+        """Run the teardown_request functions of the current request."""
+        ctx = _cv_request.get()
+        rule = ctx.request_websocket.url_rule
+        for func in self._plan(rule.endpoint if rule is not None else None).teardown:
+            await func(exc)
+        if request_tearing_down.receivers:
+            await request_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
+
+    async def do_teardown_websocket(self, exc: BaseException | None = None) -> None:
+        """Run the teardown_websocket functions of the current websocket."""
+        from .signals import websocket_tearing_down
+
+        ctx = _cv_websocket.get()
+        rule = ctx.request_websocket.url_rule
+        for func in self._plan(rule.endpoint if rule is not None else None, True).teardown:
+            await func(exc)
+        if websocket_tearing_down.receivers:
+            await websocket_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
+
+    async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
+        """Run the teardown_appcontext functions."""
+        for func in reversed(self.teardown_appcontext_funcs):
+            await self.ensure_async(func)(exc)
+        if appcontext_tearing_down.receivers:
+            await appcontext_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
+
+    # ------------------------------------------------------------------
+    # Sessions
+    # ------------------------------------------------------------------
+    _session_async: tuple[Any, bool] | None = None
+
+    @property
+    def _session_needs_async_open(self) -> bool:
+        """True if the session interface opens sessions with a coroutine."""
+        interface = self.session_interface
+        cached = self._session_async
+        if cached is None or cached[0] is not interface:
+            cached = self._session_async = (interface, is_coroutine_function(interface.open_session))
+        return cached[1]
+
+    async def open_session(self, request: Any) -> Any:
+        """Open the session for ``request`` (a null session when it can't be)."""
+        interface = self.session_interface
+        session = await _maybe_await(interface.open_session(self, request))
+        if session is None:
+            session = await _maybe_await(interface.make_null_session(self))
+        return session
+
+    def _open_session_sync(self, request: Any) -> Any:
+        interface = self.session_interface
+        session = interface.open_session(self, request)
+        if inspect.isawaitable(session):
+            session.close()  # type: ignore[union-attr]
+            raise RuntimeError("An async session interface's session is opened when the context is pushed.")
+        if session is None:
+            session = interface.make_null_session(self)
+        return session
+
+    async def _save_session(self, ctx: Any, response: Response) -> None:
+        session = ctx._session
+        interface = self.session_interface
+        if session is None:
+            # Never touched: a cookie that came in may still need refreshing.
+            if (
+                (self.secret_key is None and type(interface) is SecureCookieSessionInterface)
+                or not self.config["SESSION_REFRESH_EACH_REQUEST"]
+                or not self._has_session_cookie(ctx.request_websocket)
+            ):
+                return
+            session = ctx._session = await self.open_session(ctx.request_websocket)
+        if not interface.is_null_session(session):
+            await _maybe_await(interface.save_session(self, session, response))
+
+    def _has_session_cookie(self, request: Any) -> bool:
+        name = self.session_interface.get_cookie_name(self).encode("latin-1")
+        for key, value in request.scope.get("headers", ()):
+            if key == b"cookie" and name in value:
+                return True
+        return False
+
+    # ------------------------------------------------------------------
+    # Serving and background tasks
+    # ------------------------------------------------------------------
+    async def startup(self) -> None:
+        """Run before_serving functions and start while_serving generators."""
+        self._got_first_request = False
+        async with self.app_context():
+            for func in self.before_serving_funcs:
+                await self.ensure_async(func)()
+            for gen_func in self.while_serving_gens:
+                gen = gen_func()
+                await gen.__anext__()
+                self._serving_gens.append(gen)
+
+    async def shutdown(self) -> None:
+        """Finish while_serving generators, run after_serving functions and
+        wait for background tasks (up to BACKGROUND_TASK_SHUTDOWN_TIMEOUT)."""
+        try:
+            async with self.app_context():
+                while self._serving_gens:
+                    gen = self._serving_gens.pop()
+                    try:
+                        await gen.__anext__()
+                    except StopAsyncIteration:
+                        pass
+                    else:
+                        raise RuntimeError("While serving generator didn't terminate")
+                for func in self.after_serving_funcs:
+                    await self.ensure_async(func)()
+        finally:
+            await self._wait_for_background_tasks()
+
+    async def _wait_for_background_tasks(self) -> None:
+        tasks = list(self.background_tasks)
+        if not tasks:
+            return
+        timeout = self.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    def add_background_task(self, func: T, *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` in its own task and app context,
+        after (or while) the current request is answered."""
+
+        async def _run() -> None:
+            try:
+                async with self.app_context():
+                    await self.ensure_async(func)(*args, **kwargs)
+            except Exception as error:
+                await self.handle_background_exception(error)
+
+        task = asyncio.get_running_loop().create_task(_run(), context=contextvars.Context())
+        self.background_tasks.add(task)
+        task.add_done_callback(self.background_tasks.discard)
+
+    async def handle_background_exception(self, error: Exception) -> None:
+        """Log an error raised by a background task."""
+        if got_background_exception.receivers:
+            await got_background_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
+        self.log_exception((type(error), error, error.__traceback__))
+
+    async def handle_serving_exception(self, error: Exception) -> None:
+        if got_serving_exception.receivers:
+            await got_serving_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
+        self.log_exception((type(error), error, error.__traceback__))
+
+    # ------------------------------------------------------------------
+    # Files
+    # ------------------------------------------------------------------
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The Cache-Control max-age for a file: SEND_FILE_MAX_AGE_DEFAULT."""
+        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return value
+
+    async def send_static_file(self, filename: str) -> Response:
+        """Serve ``filename`` from the static folder."""
+        from .helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        max_age = self.get_send_file_max_age(filename)
+        return await send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
+
+    # ------------------------------------------------------------------
+    # Testing and running
+    # ------------------------------------------------------------------
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> Any:
+        """A client that calls this app in-process: ``await client.get("/")``."""
+        cls = self.test_client_class
+        if cls is None:
+            from .testing import QuaverClient as cls
+        return cls(self, use_cookies=use_cookies, **kwargs)
+
+    def test_app(self) -> Any:
+        """``async with app.test_app() as test_app:`` runs start-up and shutdown around the block."""
+        from .testing import TestApp
+
+        return TestApp(self)
+
+    def test_cli_runner(self, **kwargs: Any) -> Any:
+        cls = self.test_cli_runner_class
+        if cls is None:
+            from .testing import QuaverCliRunner as cls
+        return cls(self, **kwargs)
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        use_reloader: bool | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        ca_certs: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Serve the app with Hypercorn until Ctrl-C or SIGTERM."""
+        from .serving import run_app
+
+        run_app(
+            self,
+            host=host,
+            port=port,
+            debug=debug,
+            use_reloader=use_reloader,
+            ca_certs=ca_certs,
+            certfile=certfile,
+            keyfile=keyfile,
+            **kwargs,
+        )
+
+    # ------------------------------------------------------------------
+    # ASGI
+    # ------------------------------------------------------------------
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.asgi_app(scope, receive, send)
+
+    async def _asgi_app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await asgi.handle_http(self, scope, receive, send)
+        elif kind == "websocket":
+            await asgi.handle_websocket(self, scope, receive, send)
+        elif kind == "lifespan":
+            await asgi.handle_lifespan(self, scope, receive, send)
+        else:
+            raise RuntimeError(f"Unsupported ASGI scope type {kind!r}")
+
+
+def _subdomain_of(host: str, server_name: str) -> str:
+    """The subdomain part of ``host`` under ``server_name`` ('<invalid>' if not under it)."""
+    host = host.lower().partition(":")[0]
+    name = server_name.lower().partition(":")[0]
+    if host == name:
+        return ""
+    if host.endswith("." + name):
+        return host[: -len(name) - 1]
+    return "<invalid>"

@@ -1,0 +1,78 @@
+"""Blueprints: Flask's registration semantics, with websocket routes and
+serving hooks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask.sansio.blueprints import Blueprint as _SansIOBlueprint
+from flask.sansio.blueprints import BlueprintSetupState
+from flask.sansio.scaffold import setupmethod
+
+from .scaffold import QuaverScaffoldMixin
+
+__all__ = ("Blueprint", "BlueprintSetupState")
+
+T = Callable[..., Any]
+
+
+class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
+    """A group of routes, hooks and handlers registered on an app later,
+    optionally under a ``url_prefix`` or subdomain, and nestable."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._init_websocket_funcs()
+        from .cli import AppGroup
+
+        self.cli = AppGroup(self.name)
+
+    def _merge_blueprint_funcs(self, app: Any, name: str) -> None:
+        super()._merge_blueprint_funcs(app, name)
+        for attr in ("before_websocket_funcs", "after_websocket_funcs", "teardown_websocket_funcs"):
+            parent = getattr(app, attr)
+            for key, values in getattr(self, attr).items():
+                parent[name if key is None else f"{name}.{key}"].extend(values)
+
+    def send_static_file(self, filename: str) -> Any:
+        """Serve ``filename`` from this blueprint's static folder."""
+        from .helpers import send_from_directory
+
+        if not self.has_static_folder:
+            raise RuntimeError("'static_folder' must be set to serve static_files.")
+        from .globals import current_app
+
+        max_age = current_app.get_send_file_max_age(filename)
+        return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
+
+    # Hooks registered on the app from a blueprint ------------------------
+    @setupmethod
+    def before_app_websocket(self, func: T) -> T:
+        self.record_once(lambda s: s.app.before_websocket_funcs[None].append(func))
+        return func
+
+    @setupmethod
+    def after_app_websocket(self, func: T) -> T:
+        self.record_once(lambda s: s.app.after_websocket_funcs[None].append(func))
+        return func
+
+    @setupmethod
+    def teardown_app_websocket(self, func: T) -> T:
+        self.record_once(lambda s: s.app.teardown_websocket_funcs[None].append(func))
+        return func
+
+    @setupmethod
+    def before_app_serving(self, func: T) -> T:
+        self.record_once(lambda s: s.app.before_serving(func))
+        return func
+
+    @setupmethod
+    def after_app_serving(self, func: T) -> T:
+        self.record_once(lambda s: s.app.after_serving(func))
+        return func
+
+    @setupmethod
+    def while_app_serving(self, func: T) -> T:
+        self.record_once(lambda s: s.app.while_serving(func))
+        return func

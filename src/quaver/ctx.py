@@ -1,0 +1,259 @@
+"""The app, request and websocket contexts, on contextvars."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import TYPE_CHECKING, Any
+
+from .globals import _cv_app, _cv_request, _cv_websocket
+from .signals import appcontext_popped, appcontext_pushed
+
+if TYPE_CHECKING:
+    from .app import Quaver
+
+_sentinel = object()
+
+
+class _AppCtxGlobals:
+    """The ``g`` object: a namespace for one app context's data."""
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, default: Any = _sentinel) -> Any:
+        if default is _sentinel:
+            return self.__dict__.pop(name)
+        return self.__dict__.pop(name, default)
+
+    def setdefault(self, name: str, default: Any = None) -> Any:
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, item: str) -> bool:
+        return item in self.__dict__
+
+    def __iter__(self) -> Any:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        ctx = _cv_app.get(None)
+        if ctx is not None:
+            return f"<quaver.g of '{ctx.app.name}'>"
+        return object.__repr__(self)
+
+
+class AppContext:
+    """Binds an app (``current_app``) and its ``g`` to the running task."""
+
+    def __init__(self, app: Quaver) -> None:
+        self.app = app
+        self.g = app.app_ctx_globals_class()
+        self._tokens: list[Any] = []
+        self._url_adapter: Any = _sentinel
+
+    @property
+    def url_adapter(self) -> Any:
+        if self._url_adapter is _sentinel:
+            self._url_adapter = self.app.create_url_adapter(None)
+        return self._url_adapter
+
+    async def push(self) -> None:
+        self._tokens.append(_cv_app.set(self))
+        if appcontext_pushed.receivers:
+            await appcontext_pushed.send_async(self.app, _sync_wrapper=self.app.ensure_async)
+
+    async def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        try:
+            if len(self._tokens) == 1:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                await self.app.do_teardown_appcontext(exc)
+        finally:
+            _cv_app.reset(self._tokens.pop())
+        if appcontext_popped.receivers:
+            await appcontext_popped.send_async(self.app, _sync_wrapper=self.app.ensure_async)
+
+    async def __aenter__(self) -> AppContext:
+        await self.push()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        await self.pop(exc_value)
+
+
+class _RequestWebsocketContext:
+    """What request and websocket contexts share: the app context they
+    push, the session, flashes and the URL adapter."""
+
+    _cv: Any = None
+
+    def __init__(self, app: Quaver, request_websocket: Any, session: Any = None) -> None:
+        self.app = app
+        self.request_websocket = request_websocket
+        self._session = session
+        self.flashes: list[Any] | None = None
+        self._tokens: list[tuple[Any, AppContext | None]] = []
+        self._url_adapter: Any = _sentinel
+        self._after_request_functions: list[Callable[..., Any]] = []
+
+    @property
+    def url_adapter(self) -> Any:
+        if self._url_adapter is _sentinel:
+            self._url_adapter = self.app.create_url_adapter(self.request_websocket)
+        return self._url_adapter
+
+    @url_adapter.setter
+    def url_adapter(self, value: Any) -> None:
+        self._url_adapter = value
+
+    @property
+    def session(self) -> Any:
+        """The session, opened from the request's cookie on first use."""
+        if self._session is None:
+            self._session = self.app._open_session_sync(self.request_websocket)
+        return self._session
+
+    @session.setter
+    def session(self, value: Any) -> None:
+        self._session = value
+
+    def match_request(self) -> None:
+        """Match the request's URL to a rule; errors are kept for dispatch."""
+        self.app._match(self.request_websocket, self)
+
+    async def push(self) -> None:
+        app_ctx = _cv_app.get(None)
+        if app_ctx is None or app_ctx.app is not self.app:
+            app_ctx = self.app.app_context()
+            await app_ctx.push()
+        else:
+            app_ctx = None
+        self._tokens.append((self._cv.set(self), app_ctx))
+        if self._session is None and self.app._session_needs_async_open:
+            self._session = await self.app.open_session(self.request_websocket)
+
+    async def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
+        clear_request = len(self._tokens) == 1
+        try:
+            if clear_request:
+                if exc is _sentinel:
+                    exc = sys.exc_info()[1]
+                await self._teardown(exc)
+        finally:
+            token, app_ctx = self._tokens.pop()
+            self._cv.reset(token)
+            if app_ctx is not None:
+                await app_ctx.pop(exc)
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Any:
+        await self.push()
+        return self
+
+    async def __aexit__(self, exc_type: Any, exc_value: Any, tb: Any) -> None:
+        await self.pop(exc_value)
+
+
+class RequestContext(_RequestWebsocketContext):
+    """Binds ``request`` (and ``session``) to the running task."""
+
+    _cv = _cv_request
+
+    @property
+    def request(self) -> Any:
+        return self.request_websocket
+
+    @request.setter
+    def request(self, value: Any) -> None:
+        self.request_websocket = value
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        await self.app.do_teardown_request(exc)
+        close = getattr(self.request_websocket, "close", None)
+        if close is not None:
+            await close()
+
+
+class WebsocketContext(_RequestWebsocketContext):
+    """Binds ``websocket`` (and ``session``) to the running task."""
+
+    _cv = _cv_websocket
+
+    @property
+    def websocket(self) -> Any:
+        return self.request_websocket
+
+    async def _teardown(self, exc: BaseException | None) -> None:
+        await self.app.do_teardown_websocket(exc)
+
+
+def has_app_context() -> bool:
+    """True inside an app context (a request, a websocket or ``app.app_context()``)."""
+    return _cv_app.get(None) is not None
+
+
+def has_request_context() -> bool:
+    """True while handling a request."""
+    return _cv_request.get(None) is not None
+
+
+def has_websocket_context() -> bool:
+    """True while handling a websocket."""
+    return _cv_websocket.get(None) is not None
+
+
+def after_this_request(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``func(response)`` after this request's view, before the app's after_request hooks."""
+    ctx = _cv_request.get(None)
+    if ctx is None:
+        raise RuntimeError("'after_this_request' can only be used during a request.")
+    ctx._after_request_functions.append(func)
+    return func
+
+
+def after_this_websocket(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Run ``func(response)`` after this websocket's handler."""
+    ctx = _cv_websocket.get(None)
+    if ctx is None:
+        raise RuntimeError("'after_this_websocket' can only be used in a websocket.")
+    ctx._after_request_functions.append(func)
+    return func
+
+
+def _copy_context(cv: Any, name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    ctx = cv.get(None)
+    if ctx is None:
+        raise RuntimeError(f"'copy_current_{name}_context' needs an active {name} context.")
+    app = ctx.app if name != "app" else ctx.app
+    ensure = app.ensure_async(func)
+
+    @wraps(func)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if name == "app":
+            async with AppContext(app) as new_ctx:
+                new_ctx.g = ctx.g
+                return await ensure(*args, **kwargs)
+        copied = type(ctx)(app, ctx.request_websocket, ctx._session)
+        copied.flashes = ctx.flashes
+        async with copied:
+            return await ensure(*args, **kwargs)
+
+    return wrapper
+
+
+def copy_current_app_context(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``func`` wrapped to run in a copy of the current app context (sharing ``g``)."""
+    return _copy_context(_cv_app, "app", func)
+
+
+def copy_current_request_context(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``func`` wrapped to run in a copy of the current request context."""
+    return _copy_context(_cv_request, "request", func)
+
+
+def copy_current_websocket_context(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``func`` wrapped to run in a copy of the current websocket context."""
+    return _copy_context(_cv_websocket, "websocket", func)

@@ -1,0 +1,81 @@
+"""Testing without a server: the test client, lifespan driver and CLI runner."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from click.testing import CliRunner
+
+from .app import LifespanError, TestApp
+from .client import CookieJar, QuaverClient
+from .connections import TestHTTPConnection
+from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, sentinel
+from .websocket import TestWebsocketConnection, WebsocketDisconnectError, WebsocketResponseError
+
+__all__ = (
+    "CookieJar",
+    "LifespanError",
+    "QuaverCliRunner",
+    "QuaverClient",
+    "TestApp",
+    "TestHTTPConnection",
+    "TestWebsocketConnection",
+    "WebsocketDisconnectError",
+    "WebsocketResponseError",
+    "make_test_body_with_headers",
+    "make_test_headers_path_and_query_string",
+    "make_test_request",
+    "make_test_scope",
+)
+
+
+def make_test_request(
+    app: Any,
+    path: str = "/",
+    *,
+    method: str = "GET",
+    headers: Any = None,
+    query_string: Any = None,
+    scheme: str = "http",
+    data: Any = None,
+    form: Any = None,
+    files: Any = None,
+    json: Any = sentinel,
+    root_path: str = "",
+    http_version: str = "1.1",
+    scope_base: dict[str, Any] | None = None,
+    auth: Any = None,
+    subdomain: str | None = None,
+) -> Any:
+    """A request object for ``path``, its body already complete."""
+    from ..wrappers.request import Body
+
+    headers, path, query_bytes = make_test_headers_path_and_query_string(app, path, headers, query_string, auth, subdomain)
+    body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=app)
+    for key, value in body_headers.items():
+        headers.setdefault(key, value)
+    if body:
+        headers.setdefault("Content-Length", str(len(body)))
+    scope = make_test_scope("http", path, method, headers, query_bytes, scheme, root_path, http_version, scope_base)
+    request = app.request_class.from_scope(scope)
+    request._config = app.config
+    request.json_module = app.json
+    request._body = Body(None, data=body)
+    return request
+
+
+class QuaverCliRunner(CliRunner):
+    """Invokes the app's CLI commands in tests: ``app.test_cli_runner().invoke(args=[...])``."""
+
+    def __init__(self, app: Any, **kwargs: Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
+        from ..cli import ScriptInfo
+
+        if cli is None:
+            cli = self.app.cli
+        if "obj" not in kwargs:
+            kwargs["obj"] = ScriptInfo(create_app=lambda: self.app)
+        return super().invoke(cli, args, **kwargs)

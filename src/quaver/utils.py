@@ -1,0 +1,123 @@
+"""Running sync code from async code without blocking the loop."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from functools import partial, wraps
+from typing import Any
+
+
+def is_coroutine_function(func: Any) -> bool:
+    """Return True if calling ``func`` returns an awaitable coroutine."""
+    while isinstance(func, partial):
+        func = func.func
+    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
+        getattr(func, "__call__", None)
+    )
+
+
+def run_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Wrap a sync callable so awaiting it runs it in the loop's thread pool.
+
+    The caller's contextvars (and so ``current_app``, ``request``, ``g``) are
+    copied into the worker thread.
+    """
+
+    @wraps(func)
+    async def _wrapper(*args: Any, **kwargs: Any) -> Any:
+        loop = asyncio.get_running_loop()
+        call = partial(contextvars.copy_context().run, func, *args, **kwargs)
+        result = await loop.run_in_executor(None, call)
+        if inspect.isgenerator(result):
+            return run_sync_iterable(result)
+        return result
+
+    _wrapper._quaver_sync_to_async = True  # type: ignore[attr-defined]
+    return _wrapper
+
+
+_STOP = object()
+
+
+def _next_or_stop(iterator: Any) -> Any:
+    try:
+        return next(iterator)
+    except StopIteration:
+        return _STOP
+
+
+async def run_sync_iterable(iterable: Iterable[Any]) -> AsyncIterator[Any]:
+    """Iterate a sync iterable in the thread pool, one item per hop."""
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    iterator = iter(iterable)
+    try:
+        while True:
+            item = await loop.run_in_executor(None, context.run, _next_or_stop, iterator)
+            if item is _STOP:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            await loop.run_in_executor(None, context.run, close)
+
+
+def ensure_async(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    """Return ``func`` if it is async, else a thread-pool wrapper of it."""
+    if is_coroutine_function(func):
+        return func
+    return run_sync(func)
+
+
+def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
+    """Turn a Headers object into the ASGI list of lowercase byte pairs."""
+    return [
+        (key.lower().encode("latin-1"), value.encode("latin-1"))
+        for key, value in headers.items()
+    ]
+
+
+class _Resume:
+    """Awaitable that carries on a coroutine already started with ``send(None)``."""
+
+    __slots__ = ("coro", "first")
+
+    def __init__(self, coro: Any, first: Any) -> None:
+        self.coro = coro
+        self.first = first
+
+    def __await__(self) -> Any:
+        coro, value = self.coro, self.first
+        while True:
+            try:
+                sent = yield value
+            except BaseException as error:  # cancellation and the like go on to the coroutine
+                try:
+                    value = coro.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    value = coro.send(sent)
+                except StopIteration as done:
+                    return done.value
+
+
+async def await_with_deadline(awaitable: Any, deadline: float) -> Any:
+    """Await ``awaitable``, raising TimeoutError past ``deadline`` (loop time).
+
+    A timer is armed only if the awaitable actually has to wait: most ASGI
+    ``receive()`` calls return data the server already holds, and those cost
+    no timer at all.
+    """
+    coro = awaitable.__await__() if not hasattr(awaitable, "send") else awaitable
+    try:
+        first = coro.send(None)
+    except StopIteration as done:
+        return done.value
+    async with asyncio.timeout_at(deadline):
+        return await _Resume(coro, first)

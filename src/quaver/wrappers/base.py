@@ -1,0 +1,131 @@
+"""What requests and websockets share: an ASGI scope read lazily."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from werkzeug.datastructures import Headers
+from werkzeug.sansio.request import Request as SansIORequest
+from werkzeug.utils import cached_property
+
+
+_NAMES: dict[bytes, str] = {}
+
+
+def _header_name(raw: bytes) -> str:
+    name = _NAMES.get(raw)
+    if name is None:
+        name = raw.decode("latin-1").title()
+        if len(_NAMES) < 512:  # common names only; a flood of odd names can't grow it
+            _NAMES[raw] = name
+    return name
+
+
+def headers_from_scope(raw: Any) -> Headers:
+    """Build Werkzeug Headers from the ASGI list of byte pairs."""
+    headers = Headers()
+    headers._list = [(_header_name(key), value.decode("latin-1")) for key, value in raw]  # type: ignore[attr-defined]
+    return headers
+
+
+class BaseRequestWebsocket(SansIORequest):
+    """A request or websocket built from an ASGI scope.
+
+    Nothing is parsed until asked: headers, the remote address and the
+    server address come out of the scope on first use.
+    """
+
+    #: The JSON implementation used by ``get_json``; the app sets its provider.
+    json_module: Any = json
+    #: Set by the app: the matched rule, its arguments, or the routing error.
+    url_rule: Any = None
+    view_args: dict[str, Any] | None = None
+    routing_exception: Exception | None = None
+    #: The app's config, for limits such as MAX_CONTENT_LENGTH.
+    _config: Any = None
+
+    def __init__(
+        self,
+        method: str,
+        scheme: str,
+        path: str,
+        query_string: bytes,
+        headers: Headers,
+        root_path: str,
+        http_version: str,
+        scope: dict[str, Any],
+    ) -> None:
+        client = scope.get("client")
+        super().__init__(
+            method,
+            scheme,
+            scope.get("server"),
+            root_path,
+            path,
+            query_string,
+            headers,
+            client[0] if client else None,
+        )
+        self.http_version = http_version
+        self.scope = scope
+
+    @classmethod
+    def from_scope(cls, scope: dict[str, Any]) -> Any:
+        """Make an instance from an ASGI scope, deferring all parsing."""
+        self = cls.__new__(cls)
+        self.scope = scope
+        self.method = scope.get("method", "GET")
+        self.scheme = scope.get("scheme", "http")
+        self.http_version = scope.get("http_version", "1.1")
+        root_path = scope.get("root_path", "")
+        path = scope["path"]
+        if root_path:
+            if path.startswith(root_path):
+                path = path[len(root_path) :]
+            root_path = root_path.rstrip("/")
+        self.root_path = root_path
+        self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
+        self.query_string = scope.get("query_string", b"")
+        return self
+
+    @cached_property
+    def headers(self) -> Headers:  # type: ignore[override]
+        return headers_from_scope(self.scope.get("headers", ()))
+
+    @cached_property
+    def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]
+        server = self.scope.get("server")
+        return tuple(server) if server else None  # type: ignore[return-value]
+
+    @cached_property
+    def remote_addr(self) -> str | None:  # type: ignore[override]
+        client = self.scope.get("client")
+        return client[0] if client else None
+
+    @property
+    def endpoint(self) -> str | None:
+        """The endpoint of the matched rule, or None."""
+        return self.url_rule.endpoint if self.url_rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        """The dotted name of the blueprint whose view handles this request."""
+        endpoint = self.endpoint
+        if endpoint is not None and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """This request's blueprint and its parents, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
+
+    @property
+    def extensions(self) -> dict[str, Any]:
+        """The ASGI extensions the server offers for this connection."""
+        return self.scope.get("extensions") or {}

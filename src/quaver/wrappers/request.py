@@ -1,0 +1,329 @@
+"""The HTTP request: metadata from the scope, the body awaited from the server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator
+from io import BytesIO
+from typing import Any
+
+from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict, MultiDict
+from werkzeug.exceptions import (
+    BadRequest,
+    ClientDisconnected,
+    RequestEntityTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
+from werkzeug.formparser import FormDataParser, default_stream_factory
+
+from ..datastructures import FileStorage
+from ..utils import await_with_deadline
+from .base import BaseRequestWebsocket
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+
+
+class Body:
+    """The request body: ``await body`` for all of it, ``async for`` for chunks.
+
+    Chunks are pulled from the server only as the reader asks for them, so a
+    slow reader slows the sender (backpressure) and nothing is buffered
+    unless the whole body is awaited.
+    """
+
+    def __init__(
+        self,
+        receive: Receive | None,
+        max_content_length: int | None = None,
+        timeout: float | None = None,
+        data: bytes | None = None,
+    ) -> None:
+        self._receive = receive
+        self._max = max_content_length
+        self._timeout = timeout
+        self._deadline: float | None = None
+        self._received = 0
+        self._complete = receive is None
+        self._data = data
+
+    def _check_declared_length(self, content_length: int | None) -> None:
+        if self._max is not None and content_length is not None and content_length > self._max:
+            raise RequestEntityTooLarge()
+
+    async def _next_chunk(self) -> bytes:
+        if self._timeout is not None:
+            loop = asyncio.get_running_loop()
+            if self._deadline is None:
+                self._deadline = loop.time() + self._timeout
+            try:
+                message = await await_with_deadline(self._receive(), self._deadline)  # type: ignore[misc]
+            except TimeoutError:
+                raise RequestTimeout() from None
+        else:
+            message = await self._receive()  # type: ignore[misc]
+        if message["type"] == "http.disconnect":
+            self._complete = True
+            raise ClientDisconnected()
+        chunk = message.get("body", b"")
+        self._received += len(chunk)
+        if not message.get("more_body", False):
+            self._complete = True
+        if self._max is not None and self._received > self._max:
+            self._complete = True
+            raise RequestEntityTooLarge()
+        return chunk
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._iterate()
+
+    async def _iterate(self) -> AsyncIterator[bytes]:
+        if self._data is not None:
+            if self._data:
+                yield self._data
+            return
+        while not self._complete:
+            chunk = await self._next_chunk()
+            if chunk:
+                yield chunk
+
+    async def read(self) -> bytes:
+        """Return the whole body, reading what is left of it."""
+        if self._data is None:
+            if self._complete:
+                self._data = b""
+            else:
+                first = await self._next_chunk()
+                if self._complete:
+                    self._data = first
+                else:
+                    parts = [first]
+                    while not self._complete:
+                        parts.append(await self._next_chunk())
+                    self._data = b"".join(parts)
+        return self._data
+
+    def __await__(self) -> Generator[Any, None, bytes]:
+        return self.read().__await__()
+
+
+class Request(BaseRequestWebsocket):
+    """An HTTP request. Body access is async: ``await request.get_data()``."""
+
+    form_data_parser_class = FormDataParser
+    parameter_storage_class = ImmutableMultiDict
+    _receive: Receive | None = None
+    _body: Body | None = None
+    _form: MultiDict | None = None
+    _files: MultiDict | None = None
+    _max_content_length: int | None = None
+    _max_form_memory_size: int | None = None
+    _max_form_parts: int | None = None
+    _json_cache: Any = None
+
+    def __init__(
+        self,
+        method: str,
+        scheme: str,
+        path: str,
+        query_string: bytes,
+        headers: Any,
+        root_path: str,
+        http_version: str,
+        scope: dict[str, Any],
+        *,
+        max_content_length: int | None = None,
+        body_timeout: int | None = None,
+        send_push_promise: Callable[..., Awaitable[None]] | None = None,
+    ) -> None:
+        super().__init__(method, scheme, path, query_string, headers, root_path, http_version, scope)
+        self._max_content_length = max_content_length
+        self._body_timeout = body_timeout
+        self._body = Body(None, data=b"")
+        if send_push_promise is not None:
+            self._send_push_promise = send_push_promise
+
+    # --- limits -------------------------------------------------------
+    def _config_value(self, key: str) -> Any:
+        return self._config[key] if self._config is not None else None
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The largest body accepted (413 beyond it); MAX_CONTENT_LENGTH by default."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        return self._config_value("MAX_CONTENT_LENGTH")
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        if self._max_form_memory_size is not None:
+            return self._max_form_memory_size
+        return self._config_value("MAX_FORM_MEMORY_SIZE")
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._max_form_memory_size = value
+
+    @property
+    def max_form_parts(self) -> int | None:
+        if self._max_form_parts is not None:
+            return self._max_form_parts
+        return self._config_value("MAX_FORM_PARTS")
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._max_form_parts = value
+
+    @property
+    def body_timeout(self) -> float | None:
+        timeout = getattr(self, "_body_timeout", None)
+        return timeout if timeout is not None else self._config_value("BODY_TIMEOUT")
+
+    # --- body ---------------------------------------------------------
+    @property
+    def body(self) -> Body:
+        """The body, awaitable whole or iterable in chunks as they arrive."""
+        if self._body is None:
+            max_length = self.max_content_length
+            self._body = Body(self._receive, max_length, self.body_timeout)
+            if max_length is not None:
+                self._body._check_declared_length(self.content_length)
+        return self._body
+
+    async def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> bytes | str:
+        """Return the body as bytes (or text), reading it from the server if needed."""
+        if parse_form_data:
+            await self._load_form_data()
+        data = await self.body.read()
+        return data.decode(self.charset if hasattr(self, "charset") else "utf-8", "replace") if as_text else data
+
+    @property
+    def data(self) -> Awaitable[bytes]:
+        return self.get_data()  # type: ignore[return-value]
+
+    @property
+    def stream(self) -> Body:
+        return self.body
+
+    # --- forms --------------------------------------------------------
+    def make_form_data_parser(self) -> FormDataParser:
+        return self.form_data_parser_class(
+            stream_factory=default_stream_factory,
+            max_form_memory_size=self.max_form_memory_size,
+            max_content_length=self.max_content_length,
+            max_form_parts=self.max_form_parts,
+            silent=False,
+            cls=self.parameter_storage_class,
+        )
+
+    async def _load_form_data(self) -> None:
+        if self._form is not None:
+            return
+        mimetype = self.mimetype
+        if mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            self._form = self.parameter_storage_class()
+            self._files = self.parameter_storage_class()
+            return
+        data = await self.body.read()
+        parser = self.make_form_data_parser()
+        try:
+            _, form, files = parser.parse(BytesIO(data), mimetype, len(data), self.mimetype_params)
+        except RequestEntityTooLarge:
+            raise
+        except ValueError as error:
+            raise BadRequest(f"Malformed form data: {error}") from None
+        self._form = form
+        self._files = self.parameter_storage_class(
+            (key, FileStorage(f.stream, f.filename, f.name, f.content_type, f.content_length, f.headers))
+            for key, f in files.items(multi=True)
+        )
+
+    async def _get_form(self) -> MultiDict:
+        await self._load_form_data()
+        return self._form  # type: ignore[return-value]
+
+    async def _get_files(self) -> MultiDict:
+        await self._load_form_data()
+        return self._files  # type: ignore[return-value]
+
+    async def _get_values(self) -> CombinedMultiDict:
+        sources = [self.args]
+        if self.method != "GET":
+            sources.append(await self._get_form())
+        return CombinedMultiDict(sources)
+
+    @property
+    def form(self) -> Awaitable[MultiDict]:
+        """``await request.form``: the parsed form fields."""
+        return self._get_form()
+
+    @property
+    def files(self) -> Awaitable[MultiDict]:
+        """``await request.files``: the uploaded files by field name."""
+        return self._get_files()
+
+    @property
+    def values(self) -> Awaitable[CombinedMultiDict]:
+        """``await request.values``: args and form combined."""
+        return self._get_values()
+
+    # --- JSON ---------------------------------------------------------
+    @property
+    def json(self) -> Awaitable[Any]:
+        """``await request.json``: the parsed JSON body (415 if not JSON)."""
+        return self.get_json()
+
+    async def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> Any:
+        """Parse the body as JSON.
+
+        Returns None with ``silent=True`` where parsing fails; otherwise a body
+        that is not JSON-typed gives 415 and malformed JSON gives 400.
+        """
+        if cache and self._json_cache is not None and self._json_cache[silent] is not _MISSING:
+            return self._json_cache[silent]
+        if not (force or self.is_json):
+            if silent:
+                return None
+            return self.on_json_loading_failed(None)
+        data = await self.get_data(cache=cache)
+        try:
+            result = self.json_module.loads(data)
+        except ValueError as error:
+            if silent:
+                result = None
+            else:
+                return self.on_json_loading_failed(error)
+        if cache:
+            if self._json_cache is None:
+                self._json_cache = [_MISSING, _MISSING]
+            self._json_cache[silent] = result
+        return result
+
+    def on_json_loading_failed(self, error: Exception | None) -> Any:
+        """Raise the error for a body that could not be read as JSON."""
+        if error is None:
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request"
+                " Content-Type was not 'application/json'."
+            )
+        raise BadRequest(f"Failed to decode JSON object: {error}")
+
+    # --- HTTP/2 push --------------------------------------------------
+    async def send_push_promise(self, path: str) -> None:
+        """Ask the server to push ``path`` if it supports server push."""
+        sender = getattr(self, "_send_push_promise", None)
+        if sender is not None:
+            await sender(path, self.headers)
+
+    async def close(self) -> None:
+        for file in (self._files or {}).values():
+            file.close()
+
+
+_MISSING = object()
