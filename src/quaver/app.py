@@ -330,6 +330,14 @@ class Quaver(QuaverScaffoldMixin, App):
             plan = self._plans[key] = _Plan(self, endpoint, websocket)
         return plan
 
+    def _plan_of(self, ctx: Any, websocket: bool = False) -> _Plan:
+        """The plan for a context's request, computed on first use."""
+        plan = ctx._plan
+        if plan is None:
+            rule = ctx.request_websocket.url_rule
+            plan = ctx._plan = self._plan(rule.endpoint if rule is not None else None, websocket)
+        return plan
+
     async def handle_request(self, request: Request) -> Response:
         """Handle one request fully: contexts, hooks, view, errors; return the response."""
         ctx = RequestContext(self, request)
@@ -356,7 +364,8 @@ class Quaver(QuaverScaffoldMixin, App):
         if request.url_rule is None and request.routing_exception is None:
             self._match(request, ctx)
         rule = request.url_rule
-        plan = self._plan(rule.endpoint if rule is not None else None)
+        endpoint = rule.endpoint if rule is not None else None
+        plan = ctx._plan = self._plans.get((endpoint, False)) or self._plan(endpoint)
         try:
             if request_started.receivers:
                 await request_started.send_async(self, _sync_wrapper=self.ensure_async)
@@ -420,13 +429,17 @@ class Quaver(QuaverScaffoldMixin, App):
         if ctx is None:
             ctx = request_ctx._get_current_object()
         if plan is None:
-            rule = ctx.request_websocket.url_rule
-            plan = self._plan(rule.endpoint if rule is not None else None)
+            plan = self._plan_of(ctx)
         for func in ctx._after_request_functions:
             response = await self.ensure_async(func)(response)
         for func in plan.after:
             response = await func(response)
-        await self._save_session(ctx, response)
+        if (
+            ctx._session is not None
+            or self.config["SECRET_KEY"] is not None
+            or type(self.session_interface) is not SecureCookieSessionInterface
+        ):
+            await self._save_session(ctx, response)
         return response
 
     async def make_response(self, rv: Any) -> Response:
@@ -579,9 +592,7 @@ class Quaver(QuaverScaffoldMixin, App):
     # ------------------------------------------------------------------
     async def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the teardown_request functions of the current request."""
-        ctx = _cv_request.get()
-        rule = ctx.request_websocket.url_rule
-        for func in self._plan(rule.endpoint if rule is not None else None).teardown:
+        for func in self._plan_of(_cv_request.get()).teardown:
             await func(exc)
         if request_tearing_down.receivers:
             await request_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
@@ -590,9 +601,7 @@ class Quaver(QuaverScaffoldMixin, App):
         """Run the teardown_websocket functions of the current websocket."""
         from .signals import websocket_tearing_down
 
-        ctx = _cv_websocket.get()
-        rule = ctx.request_websocket.url_rule
-        for func in self._plan(rule.endpoint if rule is not None else None, True).teardown:
+        for func in self._plan_of(_cv_websocket.get(), True).teardown:
             await func(exc)
         if websocket_tearing_down.receivers:
             await websocket_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
@@ -641,11 +650,7 @@ class Quaver(QuaverScaffoldMixin, App):
         interface = self.session_interface
         if session is None:
             # Never touched: a cookie that came in may still need refreshing.
-            if (
-                (self.secret_key is None and type(interface) is SecureCookieSessionInterface)
-                or not self.config["SESSION_REFRESH_EACH_REQUEST"]
-                or not self._has_session_cookie(ctx.request_websocket)
-            ):
+            if not self.config["SESSION_REFRESH_EACH_REQUEST"] or not self._has_session_cookie(ctx.request_websocket):
                 return
             session = ctx._session = await self.open_session(ctx.request_websocket)
         if not interface.is_null_session(session):
@@ -801,7 +806,10 @@ class Quaver(QuaverScaffoldMixin, App):
     # ASGI
     # ------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await self.asgi_app(scope, receive, send)
+        if scope["type"] == "http" and self.asgi_app == self._asgi_app:
+            await asgi.handle_http(self, scope, receive, send)  # the common case, one call shorter
+        else:
+            await self.asgi_app(scope, receive, send)
 
     async def _asgi_app(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]

@@ -43,6 +43,8 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
         raise
     await ctx.pop(error)
     await send_response(app, request, response, send)
+    if request._files:
+        await request.close()
 
 
 def _push_sender(send: Any) -> Any:
@@ -71,11 +73,20 @@ async def _send_plain_500(send: Any) -> None:
         pass
 
 
+_ENCODED_NAMES: dict[str, bytes] = {}
+
+
 async def send_response(app: Quaver, request: Any, response: Response, send: Any) -> None:
     """Send ``response`` to the server: the start message, then the body."""
-    headers = [
-        (key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in response.headers.items()
-    ]
+    names = _ENCODED_NAMES
+    headers = []
+    for key, value in response.headers:
+        name = names.get(key)
+        if name is None:
+            name = key.lower().encode("latin-1")
+            if len(names) < 512:
+                names[key] = name
+        headers.append((name, value.encode("latin-1")))
     promises = response.__dict__.get("push_promises")
     if promises and request.__dict__.get("_send_push_promise") is not None:
         for path in promises:

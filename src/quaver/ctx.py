@@ -8,7 +8,13 @@ from functools import wraps
 from typing import TYPE_CHECKING, Any
 
 from .globals import _cv_app, _cv_request, _cv_websocket
-from .signals import appcontext_popped, appcontext_pushed
+from .signals import (
+    appcontext_popped,
+    appcontext_pushed,
+    appcontext_tearing_down,
+    request_tearing_down,
+    websocket_tearing_down,
+)
 
 if TYPE_CHECKING:
     from .app import Quaver
@@ -65,7 +71,7 @@ class AppContext:
 
     async def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         try:
-            if len(self._tokens) == 1:
+            if len(self._tokens) == 1 and (self.app.teardown_appcontext_funcs or appcontext_tearing_down.receivers):
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 await self.app.do_teardown_appcontext(exc)
@@ -96,6 +102,8 @@ class _RequestWebsocketContext:
         self._tokens: list[tuple[Any, AppContext | None]] = []
         self._url_adapter: Any = _sentinel
         self._after_request_functions: list[Callable[..., Any]] = []
+        #: What the app computed for this request's endpoint (hooks in order).
+        self._plan: Any = None
 
     @property
     def url_adapter(self) -> Any:
@@ -125,8 +133,10 @@ class _RequestWebsocketContext:
     async def push(self) -> None:
         app_ctx = _cv_app.get(None)
         if app_ctx is None or app_ctx.app is not self.app:
-            app_ctx = self.app.app_context()
-            await app_ctx.push()
+            app_ctx = AppContext(self.app)
+            app_ctx._tokens.append(_cv_app.set(app_ctx))
+            if appcontext_pushed.receivers:
+                await appcontext_pushed.send_async(self.app, _sync_wrapper=self.app.ensure_async)
         else:
             app_ctx = None
         self._tokens.append((self._cv.set(self), app_ctx))
@@ -136,7 +146,8 @@ class _RequestWebsocketContext:
     async def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         clear_request = len(self._tokens) == 1
         try:
-            if clear_request:
+            plan = self._plan
+            if clear_request and (plan is None or plan.teardown or self._teardown_signal.receivers):
                 if exc is _sentinel:
                     exc = sys.exc_info()[1]
                 await self._teardown(exc)
@@ -170,17 +181,17 @@ class RequestContext(_RequestWebsocketContext):
     def request(self, value: Any) -> None:
         self.request_websocket = value
 
+    _teardown_signal = request_tearing_down
+
     async def _teardown(self, exc: BaseException | None) -> None:
         await self.app.do_teardown_request(exc)
-        close = getattr(self.request_websocket, "close", None)
-        if close is not None:
-            await close()
 
 
 class WebsocketContext(_RequestWebsocketContext):
     """Binds ``websocket`` (and ``session``) to the running task."""
 
     _cv = _cv_websocket
+    _teardown_signal = websocket_tearing_down
 
     @property
     def websocket(self) -> Any:

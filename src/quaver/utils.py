@@ -107,17 +107,13 @@ class _Resume:
                     return done.value
 
 
-async def await_with_deadline(awaitable: Any, deadline: float) -> Any:
-    """Await ``awaitable``, raising TimeoutError past ``deadline`` (loop time).
+async def resume_with_deadline(coro: Any, first: Any, deadline: float) -> Any:
+    """Finish a coroutine already started with ``coro.send(None)`` (which
+    yielded ``first``), raising TimeoutError past ``deadline`` (loop time).
 
-    A timer is armed only if the awaitable actually has to wait: most ASGI
-    ``receive()`` calls return data the server already holds, and those cost
-    no timer at all.
+    Callers start an awaitable themselves and come here only if it has to
+    wait: most ASGI ``receive()`` calls return data the server already
+    holds, and those cost no timer at all.
     """
-    coro = awaitable.__await__() if not hasattr(awaitable, "send") else awaitable
-    try:
-        first = coro.send(None)
-    except StopIteration as done:
-        return done.value
     async with asyncio.timeout_at(deadline):
         return await _Resume(coro, first)

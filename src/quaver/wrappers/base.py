@@ -6,6 +6,8 @@ import json
 from typing import Any
 
 from werkzeug.datastructures import Headers
+from werkzeug.http import parse_options_header
+from werkzeug.sansio.utils import get_content_length
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.utils import cached_property
 
@@ -92,6 +94,58 @@ class BaseRequestWebsocket(SansIORequest):
     @cached_property
     def headers(self) -> Headers:  # type: ignore[override]
         return headers_from_scope(self.scope.get("headers", ()))
+
+    def _header(self, name: str) -> str | None:
+        """The first value of header ``name``, or None, without building Headers.
+
+        Werkzeug's ``Headers.get`` raises and catches an exception for every
+        missing name; the hot path asks for several headers that are usually
+        absent (Transfer-Encoding, ...), so it reads the scope instead.
+        """
+        headers = self.__dict__.get("headers")
+        wanted = name.lower()
+        if headers is None:
+            raw = wanted.encode("latin-1")
+            for key, value in self.scope.get("headers", ()):
+                if key == raw or key.lower() == raw:
+                    return value.decode("latin-1")
+            return None
+        for key, value in headers.items():
+            if key.lower() == wanted:
+                return value
+        return None
+
+    def _scan_entity_headers(self) -> None:
+        """Read Content-Type, Content-Length and Transfer-Encoding in one pass."""
+        content_type = length = encoding = None
+        headers = self.__dict__.get("headers")
+        if headers is None:
+            for key, value in self.scope.get("headers", ()):
+                if key == b"content-type":
+                    content_type = value.decode("latin-1")
+                elif key == b"content-length":
+                    length = value.decode("latin-1")
+                elif key == b"transfer-encoding":
+                    encoding = value.decode("latin-1")
+        else:
+            content_type = self._header("Content-Type")
+            length = self._header("Content-Length")
+            encoding = self._header("Transfer-Encoding")
+        content_type = content_type or ""
+        if ";" in content_type:
+            self._parsed_content_type = parse_options_header(content_type)
+        else:
+            self._parsed_content_type = (content_type.strip(), {})
+        self.__dict__["content_length"] = get_content_length(length, encoding)
+
+    @cached_property
+    def content_length(self) -> int | None:  # type: ignore[override]
+        self._scan_entity_headers()
+        return self.__dict__["content_length"]
+
+    def _parse_content_type(self) -> None:
+        if not hasattr(self, "_parsed_content_type"):
+            self._scan_entity_headers()
 
     @cached_property
     def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]

@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 from werkzeug.formparser import FormDataParser, default_stream_factory
 
 from ..datastructures import FileStorage
-from ..utils import await_with_deadline
+from ..utils import resume_with_deadline
 from .base import BaseRequestWebsocket
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -52,16 +52,23 @@ class Body:
             raise RequestEntityTooLarge()
 
     async def _next_chunk(self) -> bytes:
-        if self._timeout is not None:
-            loop = asyncio.get_running_loop()
-            if self._deadline is None:
-                self._deadline = loop.time() + self._timeout
-            try:
-                message = await await_with_deadline(self._receive(), self._deadline)  # type: ignore[misc]
-            except TimeoutError:
-                raise RequestTimeout() from None
+        receiving = self._receive()  # type: ignore[misc]
+        if self._timeout is None:
+            message = await receiving
         else:
-            message = await self._receive()  # type: ignore[misc]
+            if not hasattr(receiving, "send"):
+                receiving = receiving.__await__()
+            try:
+                first = receiving.send(None)
+            except StopIteration as done:  # the server already had it: no timer needed
+                message = done.value
+            else:
+                if self._deadline is None:
+                    self._deadline = asyncio.get_running_loop().time() + self._timeout
+                try:
+                    message = await resume_with_deadline(receiving, first, self._deadline)
+                except TimeoutError:
+                    raise RequestTimeout() from None
         if message["type"] == "http.disconnect":
             self._complete = True
             raise ClientDisconnected()
@@ -188,8 +195,14 @@ class Request(BaseRequestWebsocket):
     def body(self) -> Body:
         """The body, awaitable whole or iterable in chunks as they arrive."""
         if self._body is None:
-            max_length = self.max_content_length
-            self._body = Body(self._receive, max_length, self.body_timeout)
+            config = self._config
+            max_length = self._max_content_length
+            if max_length is None and config is not None:
+                max_length = config["MAX_CONTENT_LENGTH"]
+            timeout = getattr(self, "_body_timeout", None)
+            if timeout is None and config is not None:
+                timeout = config["BODY_TIMEOUT"]
+            self._body = Body(self._receive, max_length, timeout)
             if max_length is not None:
                 self._body._check_declared_length(self.content_length)
         return self._body
@@ -291,7 +304,7 @@ class Request(BaseRequestWebsocket):
             if silent:
                 return None
             return self.on_json_loading_failed(None)
-        data = await self.get_data(cache=cache)
+        data = await self.body.read()
         try:
             result = self.json_module.loads(data)
         except ValueError as error:
