@@ -10,26 +10,21 @@ already wrapped for async) is computed once per endpoint and kept in a
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import inspect
 import os
 import sys
-from collections import defaultdict
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import timedelta
-from itertools import chain
 from types import TracebackType
 from typing import Any
 
 from flask import Flask
 from flask.sansio.app import App
-from flask.sansio.scaffold import setupmethod
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
-    MethodNotAllowed,
 )
 from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, RoutingException
 from werkzeug.sansio.response import Response as SansIOResponse
@@ -37,25 +32,24 @@ from werkzeug.urls import quote as _url_quote
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import asgi
-from .blueprints import Blueprint
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, _cv_websocket, request_ctx
 from .json.provider import DefaultJSONProvider
 from .routing import QuaverMap, QuaverRule
 from .scaffold import QuaverScaffoldMixin
-from .sessions import SecureCookieSessionInterface
+from .serving import ServingMixin
+from .sessions import AppSessionMixin, SecureCookieSessionInterface
 from .signals import (
-    got_background_exception,
+    appcontext_tearing_down,
     got_request_exception,
-    got_serving_exception,
     request_finished,
     request_started,
     request_tearing_down,
-    appcontext_tearing_down,
 )
-from .utils import ensure_async, is_coroutine_function, run_sync
-from .wrappers import Request, Response
+from .utils import is_coroutine_function, run_sync
+from .websockets import WebsocketDispatchMixin
+from .wrappers import Request, Response, Websocket
 
 T = Callable[..., Any]
 
@@ -90,7 +84,7 @@ class _Plan:
         self.view = app.ensure_async(view) if view is not None else None
 
 
-class Quaver(QuaverScaffoldMixin, App):
+class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispatchMixin, App):
     """An ASGI application with Flask's API.
 
     ``app = Quaver(__name__)``; register routes with ``@app.route``; serve with
@@ -99,7 +93,7 @@ class Quaver(QuaverScaffoldMixin, App):
 
     request_class: type[Request] = Request
     response_class: type[Response] = Response  # type: ignore[assignment]
-    websocket_class: Any = None
+    websocket_class: type[Websocket] = Websocket
     config_class = Config
     default_config = ImmutableDict({**Flask.default_config, **DEFAULT_CONFIG})
     url_rule_class = QuaverRule
@@ -164,24 +158,49 @@ class Quaver(QuaverScaffoldMixin, App):
         super()._check_setup_finished(f_name)
         self._plans.clear()
 
-    @setupmethod
-    def before_serving(self, func: T) -> T:
-        """Run ``func()`` once at start-up, before the first request."""
-        self.before_serving_funcs.append(func)
-        return func
+    # ------------------------------------------------------------------
+    # Templates
+    # ------------------------------------------------------------------
+    def create_jinja_environment(self) -> Any:
+        """The Jinja environment: async, autoescaping as in Flask, app globals."""
+        from .templating import Environment
 
-    @setupmethod
-    def after_serving(self, func: T) -> T:
-        """Run ``func()`` once at shutdown."""
-        self.after_serving_funcs.append(func)
-        return func
+        options = dict(self.jinja_options)
+        options.setdefault("autoescape", self.select_jinja_autoescape)
+        options.setdefault("auto_reload", self.templates_auto_reload)
+        env = Environment(self, **options)
+        env.globals.update(url_for=self.url_for, config=self.config)
+        from .helpers import get_flashed_messages
 
-    @setupmethod
-    def while_serving(self, func: T) -> T:
-        """Register an async generator: code before its ``yield`` runs at
-        start-up, code after it at shutdown."""
-        self.while_serving_gens.append(func)
-        return func
+        env.globals["get_flashed_messages"] = get_flashed_messages
+        env.policies["json.dumps_function"] = self.json.dumps
+        return env
+
+    def create_global_jinja_loader(self) -> Any:
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    @property
+    def templates_auto_reload(self) -> bool:
+        value = self.config["TEMPLATES_AUTO_RELOAD"]
+        return value if value is not None else bool(self.debug)
+
+    @templates_auto_reload.setter
+    def templates_auto_reload(self, value: bool | None) -> None:
+        self.config["TEMPLATES_AUTO_RELOAD"] = value
+
+    async def update_template_context(self, context: dict[str, Any]) -> None:
+        """Add what the context processors return (app's, then the request's blueprints')."""
+        names: tuple[str | None, ...] = (None,)
+        ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        if ctx is not None:
+            names = (None, *reversed(ctx.request_websocket.blueprints))
+        original = context.copy()
+        for name in names:
+            for func in self.template_context_processors.get(name, ()):
+                context.update(await self.ensure_async(func)())
+        context.update(original)
 
     def ensure_async(self, func: T) -> Callable[..., Awaitable[Any]]:
         """Return ``func`` if it is a coroutine function, else a wrapper
@@ -597,140 +616,12 @@ class Quaver(QuaverScaffoldMixin, App):
         if request_tearing_down.receivers:
             await request_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
 
-    async def do_teardown_websocket(self, exc: BaseException | None = None) -> None:
-        """Run the teardown_websocket functions of the current websocket."""
-        from .signals import websocket_tearing_down
-
-        for func in self._plan_of(_cv_websocket.get(), True).teardown:
-            await func(exc)
-        if websocket_tearing_down.receivers:
-            await websocket_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
-
     async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the teardown_appcontext functions."""
         for func in reversed(self.teardown_appcontext_funcs):
             await self.ensure_async(func)(exc)
         if appcontext_tearing_down.receivers:
             await appcontext_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
-
-    # ------------------------------------------------------------------
-    # Sessions
-    # ------------------------------------------------------------------
-    _session_async: tuple[Any, bool] | None = None
-
-    @property
-    def _session_needs_async_open(self) -> bool:
-        """True if the session interface opens sessions with a coroutine."""
-        interface = self.session_interface
-        cached = self._session_async
-        if cached is None or cached[0] is not interface:
-            cached = self._session_async = (interface, is_coroutine_function(interface.open_session))
-        return cached[1]
-
-    async def open_session(self, request: Any) -> Any:
-        """Open the session for ``request`` (a null session when it can't be)."""
-        interface = self.session_interface
-        session = await _maybe_await(interface.open_session(self, request))
-        if session is None:
-            session = await _maybe_await(interface.make_null_session(self))
-        return session
-
-    def _open_session_sync(self, request: Any) -> Any:
-        interface = self.session_interface
-        session = interface.open_session(self, request)
-        if inspect.isawaitable(session):
-            session.close()  # type: ignore[union-attr]
-            raise RuntimeError("An async session interface's session is opened when the context is pushed.")
-        if session is None:
-            session = interface.make_null_session(self)
-        return session
-
-    async def _save_session(self, ctx: Any, response: Response) -> None:
-        session = ctx._session
-        interface = self.session_interface
-        if session is None:
-            # Never touched: a cookie that came in may still need refreshing.
-            if not self.config["SESSION_REFRESH_EACH_REQUEST"] or not self._has_session_cookie(ctx.request_websocket):
-                return
-            session = ctx._session = await self.open_session(ctx.request_websocket)
-        if not interface.is_null_session(session):
-            await _maybe_await(interface.save_session(self, session, response))
-
-    def _has_session_cookie(self, request: Any) -> bool:
-        name = self.session_interface.get_cookie_name(self).encode("latin-1")
-        for key, value in request.scope.get("headers", ()):
-            if key == b"cookie" and name in value:
-                return True
-        return False
-
-    # ------------------------------------------------------------------
-    # Serving and background tasks
-    # ------------------------------------------------------------------
-    async def startup(self) -> None:
-        """Run before_serving functions and start while_serving generators."""
-        self._got_first_request = False
-        async with self.app_context():
-            for func in self.before_serving_funcs:
-                await self.ensure_async(func)()
-            for gen_func in self.while_serving_gens:
-                gen = gen_func()
-                await gen.__anext__()
-                self._serving_gens.append(gen)
-
-    async def shutdown(self) -> None:
-        """Finish while_serving generators, run after_serving functions and
-        wait for background tasks (up to BACKGROUND_TASK_SHUTDOWN_TIMEOUT)."""
-        try:
-            async with self.app_context():
-                while self._serving_gens:
-                    gen = self._serving_gens.pop()
-                    try:
-                        await gen.__anext__()
-                    except StopAsyncIteration:
-                        pass
-                    else:
-                        raise RuntimeError("While serving generator didn't terminate")
-                for func in self.after_serving_funcs:
-                    await self.ensure_async(func)()
-        finally:
-            await self._wait_for_background_tasks()
-
-    async def _wait_for_background_tasks(self) -> None:
-        tasks = list(self.background_tasks)
-        if not tasks:
-            return
-        timeout = self.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
-        done, pending = await asyncio.wait(tasks, timeout=timeout)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
-
-    def add_background_task(self, func: T, *args: Any, **kwargs: Any) -> None:
-        """Run ``func(*args, **kwargs)`` in its own task and app context,
-        after (or while) the current request is answered."""
-
-        async def _run() -> None:
-            try:
-                async with self.app_context():
-                    await self.ensure_async(func)(*args, **kwargs)
-            except Exception as error:
-                await self.handle_background_exception(error)
-
-        task = asyncio.get_running_loop().create_task(_run(), context=contextvars.Context())
-        self.background_tasks.add(task)
-        task.add_done_callback(self.background_tasks.discard)
-
-    async def handle_background_exception(self, error: Exception) -> None:
-        """Log an error raised by a background task."""
-        if got_background_exception.receivers:
-            await got_background_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
-        self.log_exception((type(error), error, error.__traceback__))
-
-    async def handle_serving_exception(self, error: Exception) -> None:
-        if got_serving_exception.receivers:
-            await got_serving_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
-        self.log_exception((type(error), error, error.__traceback__))
 
     # ------------------------------------------------------------------
     # Files
@@ -774,33 +665,6 @@ class Quaver(QuaverScaffoldMixin, App):
         if cls is None:
             from .testing import QuaverCliRunner as cls
         return cls(self, **kwargs)
-
-    def run(
-        self,
-        host: str | None = None,
-        port: int | None = None,
-        debug: bool | None = None,
-        use_reloader: bool | None = None,
-        loop: asyncio.AbstractEventLoop | None = None,
-        ca_certs: str | None = None,
-        certfile: str | None = None,
-        keyfile: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Serve the app with Hypercorn until Ctrl-C or SIGTERM."""
-        from .serving import run_app
-
-        run_app(
-            self,
-            host=host,
-            port=port,
-            debug=debug,
-            use_reloader=use_reloader,
-            ca_certs=ca_certs,
-            certfile=certfile,
-            keyfile=keyfile,
-            **kwargs,
-        )
 
     # ------------------------------------------------------------------
     # ASGI

@@ -142,10 +142,82 @@ async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send
 
 
 async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Serve one websocket connection."""
-    from .websocket_handler import serve_websocket
+    """Serve one websocket: the handler in its own task, this coroutine reading
+    from the client so that a disconnect cancels the handler wherever it is."""
+    message = await receive()
+    if message["type"] != "websocket.connect":
+        return
+    websocket = app.websocket_class.from_scope(scope)
+    websocket._config = app.config
+    websocket.json_module = app.json
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=64)
+    max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
+    websocket._setup(scope, queue.get, send, max_size)
+    loop = asyncio.get_running_loop()
+    handler = loop.create_task(app.handle_websocket(websocket))
+    reader = loop.create_task(_read_websocket(websocket, receive, queue, max_size))
+    try:
+        await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:
+        handler.cancel()
+        reader.cancel()
+        raise
+    if not handler.done():  # the client left, or sent a message over the size limit
+        handler.cancel()
+        try:
+            await handler
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            app.logger.exception("Error in a websocket handler cancelled by the client leaving")
+        return
+    reader.cancel()
+    error = handler.exception()
+    if error is not None:
+        if not websocket.accepted:
+            await _reject_websocket(app, scope, send, None, 500)
+        elif not websocket.closed:
+            await websocket.close(1011)
+        raise error
+    response = handler.result()
+    if not websocket.accepted:
+        await _reject_websocket(app, scope, send, response, 403)
+    elif not websocket.closed:
+        await websocket.close(1000)
 
-    await serve_websocket(app, scope, receive, send)
+
+async def _read_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None) -> None:
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "websocket.receive":
+            data = message.get("bytes")
+            if data is None:
+                data = message.get("text") or ""
+            if max_size is not None and len(data) > max_size:
+                await websocket.close(1009, "Message too big")
+                return
+            await queue.put(data)
+        elif kind == "websocket.disconnect":
+            websocket.closed = True
+            websocket.close_code = message.get("code", 1005)
+            return
+
+
+async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, response: Any, status: int) -> None:
+    """Refuse the handshake: with the handler's HTTP response where the server
+    supports ``websocket.http.response``, else with a plain close (403)."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        if response is None:
+            response = app.response_class(
+                "Internal Server Error" if status == 500 else "Forbidden", status, mimetype="text/plain"
+            )
+        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
+        body = await response.get_data()
+        await send({"type": "websocket.http.response.start", "status": response.status_code, "headers": headers})
+        await send({"type": "websocket.http.response.body", "body": body})
+    else:
+        await send({"type": "websocket.close", "code": 1000})
 
 
 __all__ = ("HTTPException", "handle_http", "handle_lifespan", "handle_websocket", "send_response")

@@ -1,12 +1,139 @@
-"""``app.run()``: serve an app with Hypercorn until Ctrl-C or SIGTERM."""
+"""Serving: start-up and shutdown hooks, background tasks, and ``app.run()``
+with Hypercorn until Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import os
 import signal
 import sys
+from collections.abc import Callable
 from typing import Any
+
+from flask.sansio.scaffold import setupmethod
+
+from .signals import got_background_exception, got_serving_exception
+
+T = Callable[..., Any]
+
+
+class ServingMixin:
+    """before_serving / while_serving / after_serving, background tasks, run()."""
+
+    config: Any
+    logger: Any
+    background_tasks: set[asyncio.Task[Any]]
+
+    @setupmethod
+    def before_serving(self, func: T) -> T:
+        """Run ``func()`` once at start-up, before the first request."""
+        self.before_serving_funcs.append(func)
+        return func
+
+    @setupmethod
+    def after_serving(self, func: T) -> T:
+        """Run ``func()`` once at shutdown."""
+        self.after_serving_funcs.append(func)
+        return func
+
+    @setupmethod
+    def while_serving(self, func: T) -> T:
+        """Register an async generator: code before its ``yield`` runs at
+        start-up, code after it at shutdown."""
+        self.while_serving_gens.append(func)
+        return func
+
+    async def startup(self) -> None:
+        """Run before_serving functions and start while_serving generators."""
+        self._got_first_request = False
+        async with self.app_context():
+            for func in self.before_serving_funcs:
+                await self.ensure_async(func)()
+            for gen_func in self.while_serving_gens:
+                gen = gen_func()
+                await gen.__anext__()
+                self._serving_gens.append(gen)
+
+    async def shutdown(self) -> None:
+        """Finish while_serving generators, run after_serving functions and
+        wait for background tasks (up to BACKGROUND_TASK_SHUTDOWN_TIMEOUT)."""
+        try:
+            async with self.app_context():
+                while self._serving_gens:
+                    gen = self._serving_gens.pop()
+                    try:
+                        await gen.__anext__()
+                    except StopAsyncIteration:
+                        pass
+                    else:
+                        raise RuntimeError("While serving generator didn't terminate")
+                for func in self.after_serving_funcs:
+                    await self.ensure_async(func)()
+        finally:
+            await self._wait_for_background_tasks()
+
+    async def _wait_for_background_tasks(self) -> None:
+        tasks = list(self.background_tasks)
+        if not tasks:
+            return
+        timeout = self.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
+        done, pending = await asyncio.wait(tasks, timeout=timeout)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    def add_background_task(self, func: T, *args: Any, **kwargs: Any) -> None:
+        """Run ``func(*args, **kwargs)`` in its own task and app context,
+        after (or while) the current request is answered."""
+
+        async def _run() -> None:
+            try:
+                async with self.app_context():
+                    await self.ensure_async(func)(*args, **kwargs)
+            except Exception as error:
+                await self.handle_background_exception(error)
+
+        task = asyncio.get_running_loop().create_task(_run(), context=contextvars.Context())
+        self.background_tasks.add(task)
+        task.add_done_callback(self.background_tasks.discard)
+
+    async def handle_background_exception(self, error: Exception) -> None:
+        """Log an error raised by a background task."""
+        if got_background_exception.receivers:
+            await got_background_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
+        self.log_exception((type(error), error, error.__traceback__))
+
+    async def handle_serving_exception(self, error: Exception) -> None:
+        if got_serving_exception.receivers:
+            await got_serving_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
+        self.log_exception((type(error), error, error.__traceback__))
+
+    def run(
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        use_reloader: bool | None = None,
+        loop: asyncio.AbstractEventLoop | None = None,
+        ca_certs: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        """Serve the app with Hypercorn until Ctrl-C or SIGTERM."""
+        run_app(
+            self,
+            host=host,
+            port=port,
+            debug=debug,
+            use_reloader=use_reloader,
+            ca_certs=ca_certs,
+            certfile=certfile,
+            keyfile=keyfile,
+            **kwargs,
+        )
 
 
 def run_app(

@@ -71,8 +71,7 @@ class DefaultJSONProvider(_FlaskDefaultJSONProvider):
                 default=self.default,
                 ensure_ascii=self.ensure_ascii,
                 sort_keys=self.sort_keys,
-                indent=2,
-                separators=(", ", ": "),
+                indent=2,  # json's own separators with an indent leave no trailing spaces
             )
         else:
             body = self._dumps_compact(obj)

@@ -2,5 +2,6 @@
 
 from .request import Body, Request
 from .response import Response
+from .websocket import Websocket, WebsocketDisconnected
 
-__all__ = ("Body", "Request", "Response")
+__all__ = ("Body", "Request", "Response", "Websocket", "WebsocketDisconnected")

@@ -158,6 +158,16 @@ class BaseRequestWebsocket(SansIORequest):
         return client[0] if client else None
 
     @property
+    def script_root(self) -> str:
+        """The prefix the app is mounted under (``root_path``), without a trailing slash."""
+        return self.root_path
+
+    @property
+    def url_root(self) -> str:
+        """Flask's name for ``root_url``: scheme, host and root path, ending in a slash."""
+        return self.root_url
+
+    @property
     def endpoint(self) -> str | None:
         """The endpoint of the matched rule, or None."""
         return self.url_rule.endpoint if self.url_rule is not None else None

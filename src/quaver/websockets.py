@@ -1,0 +1,109 @@
+"""Websocket dispatch: contexts, hooks, handler and errors for one websocket."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from werkzeug.exceptions import InternalServerError
+
+from .ctx import WebsocketContext
+from .globals import _cv_websocket
+from .signals import got_websocket_exception, websocket_finished, websocket_started, websocket_tearing_down
+
+
+if TYPE_CHECKING:
+    from .wrappers import Response
+    from .app import _Plan
+
+
+class WebsocketDispatchMixin:
+    """The websocket half of the app's dispatch; the HTTP half is in app.py."""
+
+    async def handle_websocket(self, websocket: Any) -> Response | None:
+        """Handle one websocket fully; return a response if the handler refused it."""
+        ctx = WebsocketContext(self, websocket)
+        await ctx.push()
+        error: BaseException | None = None
+        try:
+            try:
+                return await self.full_dispatch_websocket(ctx)
+            except Exception as exc:
+                error = exc
+                return await self.handle_websocket_exception(exc)
+        except BaseException as exc:
+            error = exc
+            raise
+        finally:
+            await ctx.pop(error)
+
+    async def full_dispatch_websocket(self, ctx: WebsocketContext | None = None) -> Response | None:
+        """Run the before_websocket hooks, the handler and the after hooks."""
+        if ctx is None:
+            ctx = _cv_websocket.get()
+        self._got_first_request = True
+        websocket = ctx.request_websocket
+        if websocket.url_rule is None and websocket.routing_exception is None:
+            self._match(websocket, ctx)
+        rule = websocket.url_rule
+        plan = ctx._plan = self._plan(rule.endpoint if rule is not None else None, True)
+        try:
+            if websocket_started.receivers:
+                await websocket_started.send_async(self, _sync_wrapper=self.ensure_async)
+            rv = None
+            for preprocessor in plan.preprocessors:
+                preprocessor(websocket.endpoint, websocket.view_args)
+            for before in plan.before:
+                rv = await before()
+                if rv is not None:
+                    break
+            if rv is None:
+                if websocket.routing_exception is not None:
+                    raise websocket.routing_exception
+                rv = await plan.view(**websocket.view_args)
+        except Exception as error:
+            rv = await self.handle_user_exception(error)
+        return await self.finalize_websocket(rv, plan=plan, ctx=ctx)
+
+    async def finalize_websocket(
+        self, rv: Any, from_error_handler: bool = False, plan: _Plan | None = None, ctx: Any = None
+    ) -> Response | None:
+        """Turn a handler's return value (if any) into a response and run the after hooks."""
+        if ctx is None:
+            ctx = _cv_websocket.get()
+        if plan is None:
+            plan = self._plan_of(ctx, True)
+        response = await self.make_response(rv) if rv is not None else None
+        try:
+            for func in ctx._after_request_functions:
+                response = await self.ensure_async(func)(response)
+            for func in plan.after:
+                response = await func(response)
+            if websocket_finished.receivers:
+                await websocket_finished.send_async(self, _sync_wrapper=self.ensure_async, response=response)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Websocket finalizing failed with an error while handling an error")
+        return response
+
+    async def handle_websocket_exception(self, error: Exception) -> Response | None:
+        """Answer an unhandled websocket error: log it, refuse with 500 (or re-raise when propagating)."""
+        if got_websocket_exception.receivers:
+            await got_websocket_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
+        if self._propagate_exceptions():
+            raise error
+        self.log_exception((type(error), error, error.__traceback__))
+        server_error: Any = InternalServerError(original_exception=error)
+        ctx = _cv_websocket.get(None)
+        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
+        handler = self._find_error_handler(server_error, blueprints)
+        if handler is not None:
+            server_error = await self.ensure_async(handler)(server_error)
+        return await self.finalize_websocket(server_error, from_error_handler=True)
+
+    async def do_teardown_websocket(self, exc: BaseException | None = None) -> None:
+        """Run the teardown_websocket functions of the current websocket."""
+        for func in self._plan_of(_cv_websocket.get(), True).teardown:
+            await func(exc)
+        if websocket_tearing_down.receivers:
+            await websocket_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
