@@ -467,7 +467,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         if cls is dict or cls is list:
             return self.json.response(rv)
         if cls is str:
-            return self.response_class._from_bytes(rv.encode(), "text/html; charset=utf-8")
+            return self.response_class._from_text(rv)
         if isinstance(rv, self.response_class):
             return rv
         status = headers = None

@@ -142,51 +142,47 @@ async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send
 
 
 async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Serve one websocket: the handler in its own task, this coroutine reading
-    from the client so that a disconnect cancels the handler wherever it is."""
+    """Serve one websocket: the handler runs in its own task while a reader
+    task takes messages from the client, so that a disconnect (or a message
+    over WEBSOCKET_MAX_MESSAGE_SIZE) cancels the handler wherever it waits."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     websocket = app.websocket_class.from_scope(scope)
     websocket._config = app.config
     websocket.json_module = app.json
-    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=64)
-    max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
-    websocket._setup(scope, queue.get, send, max_size)
+    queue: asyncio.Queue[str | bytes] = asyncio.Queue(maxsize=64)  # a client sending faster waits
+    websocket._bind_asgi(queue.get, send)
     loop = asyncio.get_running_loop()
     handler = loop.create_task(app.handle_websocket(websocket))
-    reader = loop.create_task(_read_websocket(websocket, receive, queue, max_size))
+    reader = loop.create_task(_read_websocket(websocket, receive, queue, app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]))
     try:
         await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        handler.cancel()
+    finally:
         reader.cancel()
-        raise
-    if not handler.done():  # the client left, or sent a message over the size limit
-        handler.cancel()
-        try:
-            await handler
-        except asyncio.CancelledError:
-            pass
-        except Exception:
-            app.logger.exception("Error in a websocket handler cancelled by the client leaving")
+        if not handler.done():  # the client left, sent too much, or the server is stopping
+            handler.cancel()
+        await asyncio.wait((handler, reader))
+    if not reader.cancelled() and reader.exception() is not None:
+        raise reader.exception()  # type: ignore[misc]
+    if handler.cancelled():
         return
-    reader.cancel()
     error = handler.exception()
-    if error is not None:
-        if not websocket.accepted:
-            await _reject_websocket(app, scope, send, None, 500)
-        elif not websocket.closed:
-            await websocket.close(1011)
+    if error is not None:  # only when propagating (testing, debug): the server answers 500 or closes 1011
         raise error
     response = handler.result()
+    if websocket.closed:
+        return
     if not websocket.accepted:
-        await _reject_websocket(app, scope, send, response, 403)
-    elif not websocket.closed:
-        await websocket.close(1000)
+        await _reject_websocket(app, scope, send, response)
+    else:
+        websocket.closed = True
+        code = 1011 if response is not None and response.status_code >= 500 else 1000
+        await send({"type": "websocket.close", "code": code, "reason": ""})
 
 
 async def _read_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None) -> None:
+    """Move messages from the client to the handler's queue until it disconnects."""
     while True:
         message = await receive()
         kind = message["type"]
@@ -194,7 +190,10 @@ async def _read_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any
             data = message.get("bytes")
             if data is None:
                 data = message.get("text") or ""
-            if max_size is not None and len(data) > max_size:
+                size = len(data) if max_size is None or len(data) * 4 <= max_size else len(data.encode())
+            else:
+                size = len(data)
+            if max_size is not None and size > max_size:
                 await websocket.close(1009, "Message too big")
                 return
             await queue.put(data)
@@ -204,20 +203,25 @@ async def _read_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any
             return
 
 
-async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, response: Any, status: int) -> None:
-    """Refuse the handshake: with the handler's HTTP response where the server
-    supports ``websocket.http.response``, else with a plain close (403)."""
-    if "websocket.http.response" in (scope.get("extensions") or {}):
-        if response is None:
-            response = app.response_class(
-                "Internal Server Error" if status == 500 else "Forbidden", status, mimetype="text/plain"
-            )
-        headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers]
-        body = await response.get_data()
-        await send({"type": "websocket.http.response.start", "status": response.status_code, "headers": headers})
-        await send({"type": "websocket.http.response.body", "body": body})
-    else:
-        await send({"type": "websocket.close", "code": 1000})
+async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, response: Any) -> None:
+    """Refuse the handshake with ``response`` (403 if the handler gave none)
+    where the server offers ``websocket.http.response``; elsewhere close it,
+    which servers answer with 403."""
+    if "websocket.http.response" not in (scope.get("extensions") or {}):
+        await send({"type": "websocket.close", "code": 1000, "reason": ""})
+        return
+    if response is None:
+        response = app.response_class("Forbidden", 403, mimetype="text/plain")
+    headers = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in response.headers.items()]
+    await send({"type": "websocket.http.response.start", "status": response.status_code, "headers": headers})
+    chunks = response.iter_body()
+    try:
+        async for chunk in chunks:
+            if chunk:
+                await send({"type": "websocket.http.response.body", "body": chunk, "more_body": True})
+    finally:
+        await chunks.aclose()
+    await send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
 
 
 __all__ = ("HTTPException", "handle_http", "handle_lifespan", "handle_websocket", "send_response")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,14 +30,14 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "RESPONSE_TIMEOUT": 60,  # seconds to send a streamed response
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": None,
-    "SEND_FILE_MAX_AGE_DEFAULT": None,
+    "SEND_FILE_MAX_AGE_DEFAULT": timedelta(hours=12),  # Quart's default, not Flask's None
     "SERVER_NAME": None,
     "SESSION_COOKIE_DOMAIN": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_NAME": "session",
     "SESSION_COOKIE_PARTITIONED": False,
     "SESSION_COOKIE_PATH": None,
-    "SESSION_COOKIE_SAMESITE": "Lax",
+    "SESSION_COOKIE_SAMESITE": None,  # as in Quart and Flask
     "SESSION_COOKIE_SECURE": False,
     "SESSION_REFRESH_EACH_REQUEST": True,
     "TEMPLATES_AUTO_RELOAD": None,
@@ -55,9 +57,11 @@ class Config(_FlaskConfig):
     ``from_prefixed_env`` reads ``QUAVER_*`` variables by default.
     """
 
-    def from_prefixed_env(self, prefix: str = "QUAVER", *, loads: Any = None) -> bool:
-        if loads is None:
-            import json
+    def from_prefixed_env(self, prefix: str = "QUAVER", *, loads: Callable[[str], Any] = json.loads) -> bool:
+        """Load every ``{prefix}_*`` environment variable, without the prefix.
 
-            loads = json.loads
+        Values go through ``loads`` (JSON by default; a value it cannot parse
+        stays a string), and ``__`` in a name sets a key of a nested dict:
+        ``QUAVER_DB__HOST`` sets ``config["DB"]["HOST"]``. Always True.
+        """
         return super().from_prefixed_env(prefix, loads=loads)

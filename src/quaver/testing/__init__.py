@@ -48,8 +48,6 @@ def make_test_request(
     subdomain: str | None = None,
 ) -> Any:
     """A request object for ``path``, its body already complete."""
-    from ..wrappers.request import Body
-
     headers, path, query_bytes = make_test_headers_path_and_query_string(app, path, headers, query_string, auth, subdomain)
     body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=app)
     for key, value in body_headers.items():
@@ -60,7 +58,16 @@ def make_test_request(
     request = app.request_class.from_scope(scope)
     request._config = app.config
     request.json_module = app.json
-    request._body = Body(None, data=body)
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    request._receive = receive  # read as from a server, so the app's limits apply
     return request
 
 

@@ -1,4 +1,4 @@
-"""In-process websocket connections for tests."""
+"""In-process websocket connections for tests: ``client.websocket(path)``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from types import TracebackType
 from typing import Any
 
 from werkzeug.datastructures import Headers
+
+from .connections import build_response
 
 
 class WebsocketResponseError(Exception):
@@ -28,7 +30,16 @@ class WebsocketDisconnectError(Exception):
 
 
 class TestWebsocketConnection:
-    """``async with client.websocket("/ws") as ws:`` then ``send``/``receive``."""
+    """A websocket to the app: ``async with client.websocket("/ws") as ws:``
+    then ``await ws.send(...)`` and ``await ws.receive()``.
+
+    Entering the block starts the app's handler and does not wait for it to
+    accept, so a handler may wait for something the test does first. Once the
+    app has closed the connection, ``receive`` raises WebsocketDisconnectError;
+    if it refused the handshake, ``receive`` (or leaving the block) raises
+    WebsocketResponseError; an error the app let propagate (as it does when
+    testing) is raised the same way.
+    """
 
     __test__ = False
 
@@ -38,99 +49,117 @@ class TestWebsocketConnection:
         self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
         self._from_app: asyncio.Queue[Any] = asyncio.Queue()
         self._task: asyncio.Task[Any] | None = None
+        self._end: BaseException | None = None  # what receive raises once the messages run out
+        self._end_seen = False
+        #: Set once the app accepts: the chosen subprotocol and the extra headers.
         self.accepted = False
         self.subprotocol: str | None = None
         self.accept_headers: Headers | None = None
+        #: Set once the app closes the connection.
         self.close_code: int | None = None
-        self._response_status: int | None = None
-        self._response_headers: Any = None
-        self._response_body = bytearray()
+        self.close_reason: str | None = None
+        #: Set if the app refused the handshake with an HTTP response.
+        self.response: Any = None
+        self._status = 500
+        self._raw_headers: Any = []
+        self._body = bytearray()
 
     async def __aenter__(self) -> TestWebsocketConnection:
-        self._task = asyncio.get_running_loop().create_task(self._run())
         await self._to_app.put({"type": "websocket.connect"})
-        first = await self._from_app.get()
-        if isinstance(first, BaseException):
-            raise first
+        self._task = asyncio.get_running_loop().create_task(self._run())
         return self
+
+    async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.disconnect()
+        assert self._task is not None
+        try:
+            await self._task
+        except Exception as error:
+            if exc is None and not (self._end_seen and self._end is error):
+                raise  # the app's own error (it propagates when testing), not yet seen by receive
+            return
+        if exc is None and self.response is not None and not self._end_seen:
+            self._end_seen = True
+            raise WebsocketResponseError(self.response)
 
     async def _run(self) -> None:
         try:
             await self.app(self.scope, self._asgi_receive, self._asgi_send)
-        except BaseException as error:
-            await self._from_app.put(error)
+        except asyncio.CancelledError:
+            self._finish(WebsocketDisconnectError(1006, "The app was cancelled"))
             raise
-        finally:
-            await self._from_app.put(WebsocketDisconnectError(self.close_code or 1000))
+        except BaseException as error:
+            self._finish(error)
+            raise
+        else:
+            self._finish(WebsocketDisconnectError(self.close_code or 1006, self.close_reason or ""))
 
-    async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.disconnect()
-        if self._task is not None:
-            try:
-                await self._task
-            except WebsocketResponseError:
-                pass
+    def _finish(self, error: BaseException) -> None:
+        if self._end is None:
+            self._end = error
+            self._from_app.put_nowait(error)
 
     async def _asgi_receive(self) -> dict[str, Any]:
         return await self._to_app.get()
 
     async def _asgi_send(self, message: dict[str, Any]) -> None:
         kind = message["type"]
-        if kind == "websocket.accept":
+        if kind == "websocket.send":
+            data = message.get("bytes")
+            self._from_app.put_nowait(data if data is not None else message.get("text"))
+        elif kind == "websocket.accept":
             self.accepted = True
             self.subprotocol = message.get("subprotocol")
             self.accept_headers = Headers(
-                [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
+                [(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in message.get("headers") or ()]
             )
-            await self._from_app.put(None)
-        elif kind == "websocket.send":
-            data = message.get("bytes")
-            await self._from_app.put(data if data is not None else message.get("text"))
         elif kind == "websocket.close":
             self.close_code = message.get("code", 1000)
-            error = WebsocketDisconnectError(self.close_code, message.get("reason") or "")
-            if not self.accepted:
-                from .connections import build_response
-
-                response = build_response(self.app, 403, [], b"")
-                await self._from_app.put(WebsocketResponseError(response))
-            else:
-                await self._from_app.put(error)
+            self.close_reason = message.get("reason") or ""
+            if self.accepted:
+                self._finish(WebsocketDisconnectError(self.close_code, self.close_reason))
+            else:  # a close before accepting is how servers without the extension refuse: 403
+                self._reject(build_response(self.app, 403, [], b""))
         elif kind == "websocket.http.response.start":
-            self._response_status = message["status"]
-            self._response_headers = message.get("headers", [])
+            self._status = message["status"]
+            self._raw_headers = message.get("headers") or []
         elif kind == "websocket.http.response.body":
-            self._response_body.extend(message.get("body", b""))
+            self._body.extend(message.get("body", b""))
             if not message.get("more_body", False):
-                from .connections import build_response
+                self._reject(build_response(self.app, self._status, self._raw_headers, bytes(self._body)))
 
-                response = build_response(
-                    self.app, self._response_status or 500, self._response_headers, bytes(self._response_body)
-                )
-                await self._from_app.put(WebsocketResponseError(response))
+    def _reject(self, response: Any) -> None:
+        self.response = response
+        self._finish(WebsocketResponseError(response))
 
     async def receive(self) -> str | bytes:
-        """The next message the app sent; raises WebsocketDisconnectError once it closed."""
+        """The next message from the app: str for text, bytes for binary."""
         item = await self._from_app.get()
         if isinstance(item, BaseException):
-            await self._from_app.put(item)
+            self._from_app.put_nowait(item)  # it stays the answer to every later receive
+            self._end_seen = True
             raise item
         return item
 
     async def send(self, data: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message to the app."""
         if isinstance(data, str):
             await self._to_app.put({"type": "websocket.receive", "text": data})
         else:
-            await self._to_app.put({"type": "websocket.receive", "bytes": data})
+            await self._to_app.put({"type": "websocket.receive", "bytes": bytes(data)})
 
     async def receive_json(self) -> Any:
+        """Receive a message and parse it as JSON."""
         return json.loads(await self.receive())
 
     async def send_json(self, data: Any) -> None:
-        await self.send(json.dumps(data))
+        """Send ``data`` as JSON text."""
+        await self.send(self.app.json.dumps(data))
 
-    async def close(self, code: int = 1000) -> None:
-        await self._to_app.put({"type": "websocket.disconnect", "code": code})
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection from the client's side, with ``code``."""
+        await self._to_app.put({"type": "websocket.disconnect", "code": code, "reason": reason})
 
     async def disconnect(self) -> None:
-        await self._to_app.put({"type": "websocket.disconnect", "code": 1000})
+        """Go away, as a client whose connection dropped."""
+        await self._to_app.put({"type": "websocket.disconnect", "code": 1006})

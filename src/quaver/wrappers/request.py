@@ -113,6 +113,28 @@ class Body:
     def __await__(self) -> Generator[Any, None, bytes]:
         return self.read().__await__()
 
+    # A body fed by hand, for a Request built without a server (Quart's API).
+    def _feed(self, message: dict[str, Any]) -> None:
+        queue = self.__dict__.get("_queue")
+        if queue is None:
+            queue = self._queue = asyncio.Queue()
+            self._receive = queue.get
+            self._complete = False
+            self._data = None
+        queue.put_nowait(message)
+
+    def append(self, data: bytes) -> None:
+        """Add a chunk to a body built by hand."""
+        self._feed({"type": "http.request", "body": bytes(data), "more_body": True})
+
+    def set_complete(self) -> None:
+        """Say a body built by hand has no more chunks."""
+        self._feed({"type": "http.request", "body": b"", "more_body": False})
+
+    def set_result(self, data: bytes) -> None:
+        """Give a body built by hand all its data at once."""
+        self._feed({"type": "http.request", "body": bytes(data), "more_body": False})
+
 
 class Request(BaseRequestWebsocket):
     """An HTTP request. Body access is async: ``await request.get_data()``."""
@@ -146,7 +168,7 @@ class Request(BaseRequestWebsocket):
         super().__init__(method, scheme, path, query_string, headers, root_path, http_version, scope)
         self._max_content_length = max_content_length
         self._body_timeout = body_timeout
-        self._body = Body(None, data=b"")
+        self._body = Body(None, max_content_length, body_timeout, data=b"")
         if send_push_promise is not None:
             self._send_push_promise = send_push_promise
 
@@ -335,8 +357,10 @@ class Request(BaseRequestWebsocket):
             await sender(path, self.headers)
 
     async def close(self) -> None:
-        for file in (self._files or {}).values():
-            file.close()
+        """Close the uploaded files (all of them, however many share a field name)."""
+        if self._files:
+            for _, file in self._files.items(multi=True):
+                file.close()
 
 
 _MISSING = object()

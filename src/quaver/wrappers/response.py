@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
-import inspect
 import json
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import generate_etag, http_date, is_resource_modified, parse_range_header
+from werkzeug.http import generate_etag, http_date, parse_etags, parse_range_header
+from werkzeug.sansio.http import is_resource_modified
 from werkzeug.sansio.response import Response as SansIOResponse
+from werkzeug.utils import get_content_type
 from werkzeug.utils import cached_property
 
 from ..utils import run_sync_iterable
+
+
+_TEXT_CONTENT_TYPES: dict[type, str] = {}
 
 
 class Response(SansIOResponse):
@@ -46,6 +50,14 @@ class Response(SansIOResponse):
             self.set_data(response)
         else:
             self.response = response
+
+    @classmethod
+    def _from_text(cls, text: str) -> Response:
+        """A complete response of ``text`` with the class's default mimetype."""
+        content_type = _TEXT_CONTENT_TYPES.get(cls)
+        if content_type is None:
+            content_type = _TEXT_CONTENT_TYPES[cls] = get_content_type(cls.default_mimetype or "text/plain", "utf-8")
+        return cls._from_bytes(text.encode(), content_type)
 
     @classmethod
     def _from_bytes(cls, body: bytes, content_type: str, status: int = 200) -> Response:
@@ -98,7 +110,9 @@ class Response(SansIOResponse):
         if isinstance(body, AsyncIterable):
             iterator: Any = body
         elif isinstance(body, Iterable):
-            iterator = run_sync_iterable(body) if inspect.isgenerator(body) else _aiter_sync(body)
+            # Lists and tuples are in memory; any other iterator may block (a
+            # file, a generator doing I/O), so it is advanced in the thread pool.
+            iterator = _aiter_sync(body) if isinstance(body, (list, tuple)) else run_sync_iterable(body)
         else:
             raise TypeError(f"Cannot stream a body of type {type(body).__name__}")
         async for chunk in iterator:
@@ -159,45 +173,59 @@ class Response(SansIOResponse):
         accept_ranges: bool | str = False,
         complete_length: int | None = None,
     ) -> Response:
-        """Answer 304 or 206 where the request's conditional headers allow."""
+        """Answer 304, 412 or 206 where the request's conditional headers allow.
+
+        Only GET and HEAD are conditional. With ``accept_ranges`` a single
+        satisfiable ``Range`` gets 206 and that slice of the body (416 when it
+        can't be satisfied); ``complete_length`` defaults to the body's length.
+        Returns the response, changed in place.
+        """
         if request.method not in ("GET", "HEAD"):
             return self
         if "date" not in self.headers:
             self.headers["Date"] = http_date()
         await self.make_sequence()
+        asked = request.headers
         if accept_ranges:
             self.headers["Accept-Ranges"] = "bytes" if accept_ranges is True else accept_ranges
             length = len(self.response) if complete_length is None else complete_length
-            self._apply_range(request, length)
+            if self._answer_range(asked, length):
+                return self
+        etag = self.headers.get("ETag")
+        last_modified = self.headers.get("Last-Modified")
         if not is_resource_modified(
-            http_range=request.headers.get("Range"),
-            http_if_range=request.headers.get("If-Range"),
-            http_if_none_match=request.headers.get("If-None-Match"),
-            http_if_modified_since=request.headers.get("If-Modified-Since"),
-            http_if_match=request.headers.get("If-Match"),
-            http_if_unmodified_since=request.headers.get("If-Unmodified-Since"),
-            etag=self.headers.get("etag"),
-            last_modified=self.headers.get("last-modified"),
+            http_if_modified_since=asked.get("If-Modified-Since"),
+            http_if_none_match=asked.get("If-None-Match"),
+            http_if_match=asked.get("If-Match"),
+            etag=etag,
+            last_modified=last_modified,
         ):
-            if request.headers.get("If-Match") or request.headers.get("If-Unmodified-Since"):
+            if parse_etags(asked.get("If-Match")):
                 self.status_code = 412
             else:
                 self.status_code = 304
                 self.response = b""
-                for header in ("Content-Length", "Content-Range"):
-                    self.headers.pop(header, None)
+                self.headers.pop("Content-Length", None)
+                self.headers.pop("Content-Range", None)
         return self
 
-    def _apply_range(self, request: Any, length: int) -> None:
-        range_header = parse_range_header(request.headers.get("Range"))
-        if range_header is None or self.status_code != 200:
-            return
-        if_range = request.headers.get("If-Range")
-        if if_range and if_range != self.headers.get("etag", "").strip() and if_range != self.headers.get("last-modified"):
-            return
-        if len(range_header.ranges) != 1:
-            return
-        span = range_header.range_for_length(length)
+    def _answer_range(self, asked: Any, length: int) -> bool:
+        """Cut the body down to the one range asked for; True if it did (206)."""
+        value = asked.get("Range")
+        if value is None or self.status_code != 200 or not length:
+            return False
+        if "If-Range" in asked and is_resource_modified(
+            http_range=value,
+            http_if_range=asked.get("If-Range"),
+            etag=self.headers.get("ETag"),
+            last_modified=self.headers.get("Last-Modified"),
+            ignore_if_range=False,
+        ):
+            return False  # the client's copy is stale: it gets the whole body
+        ranges = parse_range_header(value)
+        if ranges is None or ranges.units != "bytes":
+            return False  # a unit or syntax we don't know: ignore the header (RFC 9110)
+        span = ranges.range_for_length(length)  # None for several ranges, too
         if span is None:
             raise RequestedRangeNotSatisfiable(length=length)
         start, stop = span
@@ -205,6 +233,7 @@ class Response(SansIOResponse):
         self.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{length}"
         self.headers["Content-Length"] = str(stop - start)
         self.status_code = 206
+        return True
 
 
 async def _aiter_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:

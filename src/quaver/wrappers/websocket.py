@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -12,7 +13,7 @@ from .base import BaseRequestWebsocket
 
 
 class WebsocketDisconnected(Exception):
-    """The client went away; raised by ``receive`` and ``send`` afterwards."""
+    """The connection is closed; ``receive`` and ``send`` raise this afterwards."""
 
     def __init__(self, code: int = 1000) -> None:
         super().__init__(code)
@@ -20,10 +21,17 @@ class WebsocketDisconnected(Exception):
 
 
 class Websocket(BaseRequestWebsocket):
-    """A websocket connection: scope data as on a request, plus messaging.
+    """A websocket connection: the request data of its handshake (path, args,
+    headers, cookies) plus messaging.
 
     The first ``send`` or ``receive`` accepts the connection if the handler
-    has not called ``accept`` itself.
+    has not called ``accept`` itself. Until it is accepted the handler may
+    still refuse it with an HTTP response (``abort(401)``, returning one).
+
+    The ASGI adapter makes these with ``from_scope`` and ``_bind_asgi``; the
+    constructor takes Quart's arguments, with ``receive()`` returning the next
+    message, ``send(data)``, ``accept(headers, subprotocol)`` and
+    ``close(code, reason)`` as coroutine functions.
     """
 
     def __init__(
@@ -35,83 +43,108 @@ class Websocket(BaseRequestWebsocket):
         root_path: str,
         http_version: str,
         subprotocols: list[str],
-        receive: Callable[[], Awaitable[Any]],
-        send: Callable[[Any], Awaitable[None]],
-        accept: Callable[..., Awaitable[None]] | None = None,
-        close: Callable[..., Awaitable[None]] | None = None,
+        receive: Callable[[], Awaitable[str | bytes]],
+        send: Callable[[str | bytes], Awaitable[None]],
+        accept: Callable[[Headers, str | None], Awaitable[None]],
+        close: Callable[[int, str], Awaitable[None]],
         scope: dict[str, Any] | None = None,
     ) -> None:
-        scope = dict(scope or {}, subprotocols=subprotocols)
+        scope = dict(scope or {})
+        scope.setdefault("subprotocols", list(subprotocols))
         super().__init__("GET", scheme, path, query_string, headers, root_path, http_version, scope)
-        self._setup(scope, receive, send)
+        self._reset(receive, None)
+        self._callbacks: tuple[Any, Any, Any] | None = (send, accept, close)
 
-    @classmethod
-    def from_scope(cls, scope: dict[str, Any]) -> Any:
-        self = super().from_scope(scope)
+    def _bind_asgi(self, receive: Callable[[], Awaitable[str | bytes]], asgi_send: Callable[[Any], Awaitable[None]]) -> None:
+        """Connect to a server: ``receive()`` gives the next message's data,
+        ``asgi_send`` takes ASGI messages."""
+        self._reset(receive, asgi_send)
+        self._callbacks = None
+
+    def _reset(self, receive: Any, asgi_send: Any) -> None:
         self.method = "GET"
-        return self
-
-    def _setup(self, scope: dict[str, Any], receive: Any, send: Any, max_size: int | None = None) -> None:
-        self._receive_message = receive  # returns the next data message (str or bytes)
-        self._send_message = send  # sends an ASGI message
+        self._receive = receive
+        self._asgi_send = asgi_send
+        #: True once the handshake is accepted.
         self.accepted = False
+        #: True once either side closed the connection.
         self.closed = False
+        #: The close code, once closed.
         self.close_code: int | None = None
-        self.max_message_size = max_size
 
     @property
     def requested_subprotocols(self) -> list[str]:
         """The subprotocols the client offered, in its order of preference."""
-        return list(self.scope.get("subprotocols") or [])
+        return list(self.scope.get("subprotocols") or ())
 
     async def accept(self, headers: Any = None, subprotocol: str | None = None) -> None:
-        """Accept the connection, optionally with extra headers and a chosen subprotocol."""
+        """Accept the connection, with extra response ``headers`` and the
+        ``subprotocol`` chosen from ``requested_subprotocols``. Only the first
+        call does anything."""
         if self.accepted:
             return
+        if self.closed:
+            raise WebsocketDisconnected(self.close_code or 1000)
         if subprotocol is not None and subprotocol not in self.requested_subprotocols:
-            raise ValueError(f"Subprotocol {subprotocol!r} was not requested by the client")
-        raw_headers = []
-        if headers:
-            items = headers.items() if hasattr(headers, "items") else headers
-            raw_headers = [(str(k).lower().encode("latin-1"), str(v).encode("latin-1")) for k, v in items]
+            raise ValueError(f"The client did not offer the subprotocol {subprotocol!r}")
+        headers = Headers(headers) if headers is not None else Headers()
         self.accepted = True
-        await self._send_message({"type": "websocket.accept", "subprotocol": subprotocol, "headers": raw_headers})
+        if self._callbacks is not None:
+            await self._callbacks[1](headers, subprotocol)
+            return
+        await self._asgi_send({
+            "type": "websocket.accept",
+            "subprotocol": subprotocol,
+            "headers": [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()],
+        })
 
     async def receive(self) -> str | bytes:
-        """Wait for the next message from the client."""
-        await self.accept()
-        return await self._receive_message()
+        """Wait for the next message from the client: str for text, bytes for binary."""
+        if not self.accepted:
+            await self.accept()
+        if self.closed:
+            raise WebsocketDisconnected(self.close_code or 1000)
+        return await self._receive()
 
     async def send(self, data: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message to the client."""
-        await self.accept()
+        if not self.accepted:
+            await self.accept()
         if self.closed:
             raise WebsocketDisconnected(self.close_code or 1000)
-        if isinstance(data, str):
-            await self._send_message({"type": "websocket.send", "text": data})
+        # Let other tasks run, so a handler sending in a tight loop still
+        # notices the client leaving (the reader has to run to see it).
+        await asyncio.sleep(0)
+        if self._callbacks is not None:
+            await self._callbacks[0](data)
+        elif isinstance(data, str):
+            await self._asgi_send({"type": "websocket.send", "text": data})
         else:
-            await self._send_message({"type": "websocket.send", "bytes": bytes(data)})
+            await self._asgi_send({"type": "websocket.send", "bytes": bytes(data)})
 
     async def receive_json(self) -> Any:
-        """Receive a message and parse it as JSON."""
-        data = await self.receive()
-        return self.json_module.loads(data)
+        """Receive a message and return it parsed as JSON."""
+        return self.json_module.loads(await self.receive())
 
     async def send_json(self, *args: Any, **kwargs: Any) -> None:
-        """Send JSON text of one value, several values as a list, or keywords as an object."""
+        """Send one value as JSON text; several values go as a list, keywords as an object."""
         if args and kwargs:
-            raise TypeError("send_json takes either positional or keyword arguments, not both")
+            raise TypeError("send_json takes positional or keyword arguments, not both")
         value = args[0] if len(args) == 1 else (list(args) if args else kwargs)
         dumps = getattr(self.json_module, "dumps", json.dumps)
         await self.send(dumps(value))
 
     async def close(self, code: int = 1000, reason: str = "") -> None:
-        """Close the connection with ``code`` (before accept: refuse it, 403)."""
+        """Close the connection with ``code`` and ``reason``. Before the
+        handshake is accepted this refuses it (clients see HTTP 403)."""
         if self.closed:
             return
         self.closed = True
         self.close_code = code
-        await self._send_message({"type": "websocket.close", "code": code, "reason": reason})
+        if self._callbacks is not None:
+            await self._callbacks[2](code, reason)
+            return
+        await self._asgi_send({"type": "websocket.close", "code": code, "reason": reason})
 
 
 __all__ = ("Websocket", "WebsocketDisconnected")
