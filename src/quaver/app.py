@@ -136,6 +136,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         self.while_serving_gens: list[T] = []
         self._serving_gens: list[AsyncGenerator[Any, None]] = []
         self.background_tasks: set[asyncio.Task[Any]] = set()
+        self.shutdown_event = asyncio.Event()
         self._plans: dict[tuple[str | None, bool], _Plan] = {}
         self._async_cache: dict[Any, Any] = {}
         self.asgi_app = self._asgi_app

@@ -41,7 +41,11 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
         if isinstance(exc, Exception):
             await _send_plain_500(send)
         raise
-    await ctx.pop(error)
+    preserved = scope.get("_quaver_preserve")  # the test client's list, while it keeps contexts
+    if preserved is None:
+        await ctx.pop(error)
+    else:
+        preserved.append((ctx, error))
     await send_response(app, request, response, send)
     if request._files:
         await request.close()
@@ -155,12 +159,16 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
     websocket._bind_asgi(queue.get, send)
     loop = asyncio.get_running_loop()
     handler = loop.create_task(app.handle_websocket(websocket))
-    reader = loop.create_task(_read_websocket(websocket, receive, queue, app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]))
+    max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
+    reader = loop.create_task(_read_websocket(websocket, receive, queue, max_size, handler))
     try:
         await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
+    except asyncio.CancelledError:  # the server is stopping
+        handler.cancel()
+        raise
     finally:
         reader.cancel()
-        if not handler.done():  # the client left, sent too much, or the server is stopping
+        if not handler.done() and not websocket._handler_finished:  # the client left or sent too much
             handler.cancel()
         await asyncio.wait((handler, reader))
     if not reader.cancelled() and reader.exception() is not None:
@@ -181,8 +189,19 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
         await send({"type": "websocket.close", "code": code, "reason": ""})
 
 
-async def _read_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None) -> None:
-    """Move messages from the client to the handler's queue until it disconnects."""
+async def _read_websocket(
+    websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None, handler: asyncio.Task[Any]
+) -> None:
+    """Move messages from the client to the handler's queue; once the client
+    leaves (or sends too much) cancel the handler, before it can run again."""
+    try:
+        await _pump_websocket(websocket, receive, queue, max_size)
+    finally:
+        if not websocket._handler_finished:
+            handler.cancel()
+
+
+async def _pump_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None) -> None:
     while True:
         message = await receive()
         kind = message["type"]

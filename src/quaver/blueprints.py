@@ -35,7 +35,7 @@ class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
             for key, values in getattr(self, attr).items():
                 parent[name if key is None else f"{name}.{key}"].extend(values)
 
-    def send_static_file(self, filename: str) -> Any:
+    async def send_static_file(self, filename: str) -> Any:
         """Serve ``filename`` from this blueprint's static folder."""
         from .helpers import send_from_directory
 
@@ -44,7 +44,7 @@ class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
         from .globals import current_app
 
         max_age = current_app.get_send_file_max_age(filename)
-        return send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
+        return await send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
 
     # Hooks registered on the app from a blueprint ------------------------
     @setupmethod

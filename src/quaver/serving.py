@@ -14,6 +14,7 @@ from typing import Any
 from flask.sansio.scaffold import setupmethod
 
 from .signals import got_background_exception, got_serving_exception
+from .utils import caller_loop
 
 T = Callable[..., Any]
 
@@ -24,6 +25,8 @@ class ServingMixin:
     config: Any
     logger: Any
     background_tasks: set[asyncio.Task[Any]]
+    #: Set when shutdown starts: long-running tasks can watch it to stop in time.
+    shutdown_event: asyncio.Event
 
     @setupmethod
     def before_serving(self, func: T) -> T:
@@ -47,18 +50,26 @@ class ServingMixin:
     async def startup(self) -> None:
         """Run before_serving functions and start while_serving generators."""
         self._got_first_request = False
-        async with self.app_context():
-            for func in self.before_serving_funcs:
-                await self.ensure_async(func)()
-            for gen_func in self.while_serving_gens:
-                gen = gen_func()
-                await gen.__anext__()
-                self._serving_gens.append(gen)
+        self.shutdown_event = asyncio.Event()
+        try:
+            async with self.app_context():
+                for func in self.before_serving_funcs:
+                    await self.ensure_async(func)()
+                for gen_func in self.while_serving_gens:
+                    gen = gen_func()
+                    await gen.__anext__()
+                    self._serving_gens.append(gen)
+        except Exception as error:
+            await self.handle_serving_exception(error)
+            raise
 
     async def shutdown(self) -> None:
-        """Finish while_serving generators, run after_serving functions and
-        wait for background tasks (up to BACKGROUND_TASK_SHUTDOWN_TIMEOUT)."""
+        """Set ``shutdown_event``, wait for background tasks (up to
+        BACKGROUND_TASK_SHUTDOWN_TIMEOUT), then finish while_serving
+        generators and run after_serving functions."""
+        self.shutdown_event.set()
         try:
+            await self._wait_for_background_tasks()
             async with self.app_context():
                 while self._serving_gens:
                     gen = self._serving_gens.pop()
@@ -70,8 +81,9 @@ class ServingMixin:
                         raise RuntimeError("While serving generator didn't terminate")
                 for func in self.after_serving_funcs:
                     await self.ensure_async(func)()
-        finally:
-            await self._wait_for_background_tasks()
+        except Exception as error:
+            await self.handle_serving_exception(error)
+            raise
 
     async def _wait_for_background_tasks(self) -> None:
         tasks = list(self.background_tasks)
@@ -95,9 +107,18 @@ class ServingMixin:
             except Exception as error:
                 await self.handle_background_exception(error)
 
-        task = asyncio.get_running_loop().create_task(_run(), context=contextvars.Context())
-        self.background_tasks.add(task)
-        task.add_done_callback(self.background_tasks.discard)
+        def spawn() -> None:
+            task = loop.create_task(_run(), context=contextvars.Context())
+            self.background_tasks.add(task)
+            task.add_done_callback(self.background_tasks.discard)
+
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # a sync view or hook, in the thread pool
+            loop = caller_loop()
+            loop.call_soon_threadsafe(spawn)
+        else:
+            spawn()
 
     async def handle_background_exception(self, error: Exception) -> None:
         """Log an error raised by a background task."""

@@ -19,6 +19,17 @@ def is_coroutine_function(func: Any) -> bool:
     )
 
 
+_caller_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = contextvars.ContextVar("quaver.caller_loop")
+
+
+def caller_loop() -> asyncio.AbstractEventLoop:
+    """The event loop that sent this thread-pool call (see ``run_sync``)."""
+    try:
+        return _caller_loop.get()
+    except LookupError:
+        raise RuntimeError("No event loop: call this from async code or from a function run by run_sync") from None
+
+
 def run_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     """Wrap a sync callable so awaiting it runs it in the loop's thread pool.
 
@@ -29,7 +40,9 @@ def run_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     @wraps(func)
     async def _wrapper(*args: Any, **kwargs: Any) -> Any:
         loop = asyncio.get_running_loop()
-        call = partial(contextvars.copy_context().run, func, *args, **kwargs)
+        context = contextvars.copy_context()
+        context.run(_caller_loop.set, loop)
+        call = partial(context.run, func, *args, **kwargs)
         result = await loop.run_in_executor(None, call)
         if inspect.isgenerator(result):
             return run_sync_iterable(result)

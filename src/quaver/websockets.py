@@ -61,7 +61,9 @@ class WebsocketDispatchMixin:
                     raise websocket.routing_exception
                 rv = await plan.view(**websocket.view_args)
         except Exception as error:
+            websocket._handler_finished = True
             rv = await self.handle_user_exception(error)
+        websocket._handler_finished = True
         return await self.finalize_websocket(rv, plan=plan, ctx=ctx)
 
     async def finalize_websocket(

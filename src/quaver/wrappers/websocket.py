@@ -71,6 +71,10 @@ class Websocket(BaseRequestWebsocket):
         self.closed = False
         #: The close code, once closed.
         self.close_code: int | None = None
+        #: Set by the app once the handler has returned or raised: from then
+        #: on (error handlers, after and teardown hooks) a client leaving no
+        #: longer cancels anything.
+        self._handler_finished = False
 
     @property
     def requested_subprotocols(self) -> list[str]:

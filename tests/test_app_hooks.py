@@ -1,0 +1,448 @@
+"""Request hooks: before_request, after_request, teardown_request,
+teardown_appcontext, and the order they run in."""
+
+from __future__ import annotations
+
+import pytest
+
+from quaver import Blueprint, Quaver, Response, abort, g, request
+
+
+async def test_before_request_runs_before_the_view(app: Quaver) -> None:
+    @app.before_request
+    async def stamp() -> None:
+        g.stamp = "set-by-hook"
+
+    @app.route("/")
+    async def index() -> str:
+        return g.stamp
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "set-by-hook"
+
+
+async def test_before_request_returning_a_value_skips_the_view(app: Quaver) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    async def gate():
+        if request.headers.get("Authorization") is None:
+            return "login first", 401
+        return None
+
+    @app.route("/")
+    async def index() -> str:
+        calls.append("view")
+        return "secret"
+
+    client = app.test_client()
+    response = await client.get("/")
+    assert response.status_code == 401
+    assert await response.get_data(as_text=True) == "login first"
+    assert calls == []
+
+    response = await client.get("/", headers={"Authorization": "Bearer x"})
+    assert await response.get_data(as_text=True) == "secret"
+    assert calls == ["view"]
+
+
+async def test_before_request_short_circuit_skips_later_before_hooks(app: Quaver) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    async def first():
+        calls.append("first")
+        return "stopped"
+
+    @app.before_request
+    async def second() -> None:
+        calls.append("second")
+
+    @app.route("/")
+    async def index() -> str:
+        return "view"
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "stopped"
+    assert calls == ["first"]
+
+
+async def test_after_request_still_runs_when_before_request_short_circuits(app: Quaver) -> None:
+    @app.before_request
+    async def gate() -> str:
+        return "early"
+
+    @app.after_request
+    async def tag(response: Response) -> Response:
+        response.headers["X-After"] = "1"
+        return response
+
+    @app.route("/")
+    async def index() -> str:
+        return "view"
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "early"
+    assert response.headers["X-After"] == "1"
+
+
+async def test_before_request_can_abort(app: Quaver) -> None:
+    @app.before_request
+    async def forbid() -> None:
+        abort(403)
+
+    @app.route("/")
+    async def index() -> str:
+        return "view"
+
+    assert (await app.test_client().get("/")).status_code == 403
+
+
+async def test_after_request_can_change_the_response(app: Quaver) -> None:
+    @app.after_request
+    async def add_header(response: Response) -> Response:
+        response.headers["X-Frame-Options"] = "DENY"
+        return response
+
+    @app.route("/")
+    async def index() -> str:
+        return "hello"
+
+    response = await app.test_client().get("/")
+    assert response.headers["X-Frame-Options"] == "DENY"
+    assert await response.get_data(as_text=True) == "hello"
+
+
+async def test_after_request_can_replace_the_response(app: Quaver) -> None:
+    @app.after_request
+    async def replace(response: Response) -> Response:
+        return Response("replaced", status=202, headers={"X-Was": str(response.status_code)})
+
+    @app.route("/")
+    async def index() -> tuple[str, int]:
+        return "original", 200
+
+    response = await app.test_client().get("/")
+    assert response.status_code == 202
+    assert response.headers["X-Was"] == "200"
+    assert await response.get_data(as_text=True) == "replaced"
+
+
+async def test_after_request_runs_on_error_handler_responses(app: Quaver) -> None:
+    @app.errorhandler(404)
+    async def missing(error) -> tuple[str, int]:
+        return "nothing here", 404
+
+    @app.after_request
+    async def tag(response: Response) -> Response:
+        response.headers["X-After"] = "1"
+        return response
+
+    response = await app.test_client().get("/nope")
+    assert response.status_code == 404
+    assert response.headers["X-After"] == "1"
+
+
+async def test_after_request_runs_on_the_500_for_an_unhandled_error(app: Quaver) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    @app.after_request
+    async def tag(response: Response) -> Response:
+        response.headers["X-After"] = "1"
+        return response
+
+    @app.route("/")
+    async def index() -> str:
+        raise ValueError("boom")
+
+    response = await app.test_client().get("/")
+    assert response.status_code == 500
+    assert response.headers["X-After"] == "1"
+
+
+async def test_teardown_request_gets_none_after_a_good_request(app: Quaver) -> None:
+    seen: list[object] = []
+
+    @app.teardown_request
+    async def teardown(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    await app.test_client().get("/")
+    assert seen == [None]
+
+
+async def test_teardown_request_gets_the_unhandled_exception(app: Quaver) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    seen: list[object] = []
+
+    @app.teardown_request
+    async def teardown(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    @app.route("/")
+    async def index() -> str:
+        raise ValueError("boom")
+
+    response = await app.test_client().get("/")
+    assert response.status_code == 500
+    assert len(seen) == 1
+    assert isinstance(seen[0], ValueError)
+    assert str(seen[0]) == "boom"
+
+
+async def test_teardown_request_gets_the_exception_that_propagates_in_testing(app: Quaver) -> None:
+    seen: list[object] = []
+
+    @app.teardown_request
+    async def teardown(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    @app.route("/")
+    async def index() -> str:
+        raise KeyError("boom")
+
+    with pytest.raises(KeyError):
+        await app.test_client().get("/")
+    assert len(seen) == 1
+    assert isinstance(seen[0], KeyError)
+
+
+async def test_teardown_request_gets_none_when_an_error_handler_took_the_error(app: Quaver) -> None:
+    seen: list[object] = []
+
+    @app.errorhandler(ValueError)
+    async def handle(error: ValueError) -> tuple[str, int]:
+        return "handled", 400
+
+    @app.teardown_request
+    async def teardown(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    @app.route("/")
+    async def index() -> str:
+        raise ValueError("boom")
+
+    response = await app.test_client().get("/")
+    assert response.status_code == 400
+    assert seen == [None]
+
+
+async def test_teardown_request_runs_after_the_response_is_built(app: Quaver) -> None:
+    order: list[str] = []
+
+    @app.after_request
+    async def after(response: Response) -> Response:
+        order.append("after_request")
+        return response
+
+    @app.teardown_request
+    async def teardown(exc: BaseException | None) -> None:
+        order.append("teardown_request")
+
+    @app.teardown_appcontext
+    async def teardown_app(exc: BaseException | None) -> None:
+        order.append("teardown_appcontext")
+
+    @app.route("/")
+    async def index() -> str:
+        order.append("view")
+        return "ok"
+
+    await app.test_client().get("/")
+    assert order == ["view", "after_request", "teardown_request", "teardown_appcontext"]
+
+
+async def test_teardown_appcontext_gets_the_unhandled_exception(app: Quaver) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    seen: list[object] = []
+
+    @app.teardown_appcontext
+    async def teardown(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    @app.route("/")
+    async def index() -> str:
+        raise RuntimeError("db down")
+
+    assert (await app.test_client().get("/")).status_code == 500
+    assert len(seen) == 1
+    assert isinstance(seen[0], RuntimeError)
+
+
+async def test_error_in_teardown_request_reaches_the_caller_in_testing(app: Quaver) -> None:
+    @app.teardown_request
+    async def teardown(exc: BaseException | None) -> None:
+        raise LookupError("teardown failed")
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    with pytest.raises(LookupError):
+        await app.test_client().get("/")
+
+
+async def test_multiple_hooks_run_in_flask_order(app: Quaver) -> None:
+    order: list[str] = []
+
+    def record(name: str, returns_arg: bool = False):
+        async def hook(*args):
+            order.append(name)
+            return args[0] if returns_arg else None
+
+        hook.__name__ = name
+        return hook
+
+    app.before_request(record("before 1"))
+    app.before_request(record("before 2"))
+    app.after_request(record("after 1", returns_arg=True))
+    app.after_request(record("after 2", returns_arg=True))
+    app.teardown_request(record("teardown 1"))
+    app.teardown_request(record("teardown 2"))
+    app.teardown_appcontext(record("appcontext 1"))
+    app.teardown_appcontext(record("appcontext 2"))
+
+    @app.route("/")
+    async def index() -> str:
+        order.append("view")
+        return "ok"
+
+    await app.test_client().get("/")
+    assert order == [
+        "before 1",
+        "before 2",
+        "view",
+        "after 2",
+        "after 1",
+        "teardown 2",
+        "teardown 1",
+        "appcontext 2",
+        "appcontext 1",
+    ]
+
+
+async def test_blueprint_hooks_nest_inside_the_apps(app: Quaver) -> None:
+    order: list[str] = []
+    bp = Blueprint("bp", __name__, url_prefix="/bp")
+
+    @app.before_request
+    async def app_before() -> None:
+        order.append("app before")
+
+    @bp.before_request
+    async def bp_before() -> None:
+        order.append("bp before")
+
+    @app.after_request
+    async def app_after(response: Response) -> Response:
+        order.append("app after")
+        return response
+
+    @bp.after_request
+    async def bp_after(response: Response) -> Response:
+        order.append("bp after")
+        return response
+
+    @app.teardown_request
+    async def app_teardown(exc: BaseException | None) -> None:
+        order.append("app teardown")
+
+    @bp.teardown_request
+    async def bp_teardown(exc: BaseException | None) -> None:
+        order.append("bp teardown")
+
+    @bp.route("/")
+    async def bp_index() -> str:
+        order.append("bp view")
+        return "bp"
+
+    @app.route("/")
+    async def index() -> str:
+        order.append("app view")
+        return "app"
+
+    app.register_blueprint(bp)
+    client = app.test_client()
+
+    await client.get("/bp/")
+    assert order == [
+        "app before",
+        "bp before",
+        "bp view",
+        "bp after",
+        "app after",
+        "bp teardown",
+        "app teardown",
+    ]
+
+    order.clear()
+    await client.get("/")
+    assert order == ["app before", "app view", "app after", "app teardown"]
+
+
+async def test_registering_a_hook_after_the_first_request_is_refused(app: Quaver) -> None:
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    await app.test_client().get("/")
+
+    async def late(response: Response) -> Response:
+        return response
+
+    with pytest.raises(AssertionError, match="after_request"):
+        app.after_request(late)
+
+
+async def test_before_request_runs_for_unknown_urls(app: Quaver) -> None:
+    calls: list[str] = []
+
+    @app.before_request
+    async def hook() -> None:
+        calls.append(request.path)
+
+    assert (await app.test_client().get("/missing")).status_code == 404
+    assert calls == ["/missing"]
+
+
+async def test_sync_hooks_can_use_request_and_g(app: Quaver) -> None:
+    @app.before_request
+    def before() -> None:
+        g.agent = request.headers["User-Agent"]
+
+    @app.after_request
+    def after(response: Response) -> Response:
+        response.headers["X-Agent"] = g.agent
+        return response
+
+    @app.route("/")
+    async def index() -> str:
+        return g.agent
+
+    response = await app.test_client().get("/", headers={"User-Agent": "probe/1"})
+    assert await response.get_data(as_text=True) == "probe/1"
+    assert response.headers["X-Agent"] == "probe/1"
+
+
+async def test_request_started_and_finished_signals_are_sent(app: Quaver) -> None:
+    from quaver import request_finished, request_started
+
+    seen: list[object] = []
+
+    def started(sender, **extra) -> None:
+        seen.append(("started", sender, request.path))
+
+    def finished(sender, response, **extra) -> None:
+        seen.append(("finished", sender, response.status_code))
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    with request_started.connected_to(started, app), request_finished.connected_to(finished, app):
+        await app.test_client().get("/")
+    assert seen == [("started", app, "/"), ("finished", app, 200)]

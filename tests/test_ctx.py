@@ -1,0 +1,391 @@
+"""The app and request contexts: ``current_app``, ``g``, ``request``, and the
+helpers that carry or extend a context (``copy_current_*_context``,
+``after_this_request``)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+
+import pytest
+
+from quaver import (
+    Quaver,
+    after_this_request,
+    copy_current_app_context,
+    copy_current_request_context,
+    current_app,
+    g,
+    has_app_context,
+    has_request_context,
+    request,
+    url_for,
+)
+
+
+# -- outside any context ----------------------------------------------------
+async def test_current_app_outside_context_raises_runtime_error() -> None:
+    assert not has_app_context()
+    with pytest.raises(RuntimeError, match="application context"):
+        current_app.name
+
+
+async def test_g_outside_context_raises_runtime_error() -> None:
+    with pytest.raises(RuntimeError, match="application context"):
+        g.value = 1
+
+
+async def test_request_outside_context_raises_runtime_error() -> None:
+    assert not has_request_context()
+    with pytest.raises(RuntimeError, match="request context"):
+        request.method
+
+
+# -- app context ------------------------------------------------------------
+async def test_app_context_binds_current_app(app: Quaver) -> None:
+    async with app.app_context():
+        assert has_app_context()
+        assert not has_request_context()
+        assert current_app._get_current_object() is app
+        assert current_app.name == app.name
+    assert not has_app_context()
+
+
+async def test_g_lives_as_long_as_its_app_context(app: Quaver) -> None:
+    async with app.app_context():
+        g.user = "ada"
+        assert g.user == "ada"
+    async with app.app_context():
+        assert "user" not in g
+        assert g.get("user") is None
+
+
+async def test_g_supports_get_pop_setdefault_contains_and_iteration(app: Quaver) -> None:
+    async with app.app_context():
+        assert g.get("missing", 7) == 7
+        assert g.setdefault("items", []) == []
+        g.items.append(1)
+        assert g.setdefault("items", ["other"]) == [1]
+        assert "items" in g
+        assert list(g) == ["items"]
+        assert g.pop("items") == [1]
+        assert g.pop("items", "gone") == "gone"
+        with pytest.raises(KeyError):
+            g.pop("items")
+
+
+async def test_nested_app_contexts_restore_the_outer_app() -> None:
+    first, second = Quaver("first"), Quaver("second")
+    async with first.app_context():
+        async with second.app_context():
+            assert current_app.name == "second"
+        assert current_app.name == "first"
+
+
+async def test_app_context_is_separate_per_task(app: Quaver) -> None:
+    seen: list[bool] = []
+
+    async def other_task() -> None:
+        seen.append(has_app_context())
+
+    task = asyncio.get_running_loop().create_task(other_task(), context=None)
+    async with app.app_context():
+        # A task started before the context was pushed does not see it.
+        await task
+        inside = asyncio.get_running_loop().create_task(other_task())
+        await inside
+    assert seen == [False, True]
+
+
+async def test_url_for_in_app_context_needs_server_name(app: Quaver) -> None:
+    @app.route("/users/<int:user_id>")
+    async def user(user_id: int) -> str:
+        return ""
+
+    async with app.app_context():
+        with pytest.raises(RuntimeError, match="SERVER_NAME"):
+            url_for("user", user_id=1)
+    app.config["SERVER_NAME"] = "example.com"
+    async with app.app_context():
+        assert url_for("user", user_id=1) == "http://example.com/users/1"
+
+
+async def test_teardown_appcontext_runs_when_app_context_exits(app: Quaver) -> None:
+    seen: list[object] = []
+
+    @app.teardown_appcontext
+    async def close(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    async with app.app_context():
+        assert seen == []
+    assert seen == [None]
+
+
+async def test_teardown_appcontext_gets_the_exception_that_ended_the_context(app: Quaver) -> None:
+    seen: list[object] = []
+
+    @app.teardown_appcontext
+    def close(exc: BaseException | None) -> None:
+        seen.append(exc)
+
+    with pytest.raises(ValueError):
+        async with app.app_context():
+            raise ValueError("boom")
+    assert len(seen) == 1
+    assert isinstance(seen[0], ValueError)
+
+
+# -- request context --------------------------------------------------------
+async def test_test_request_context_exposes_request_fields(app: Quaver) -> None:
+    async with app.test_request_context(
+        "/search?q=cats&page=2", method="POST", headers={"X-Token": "abc"}
+    ):
+        assert has_request_context()
+        assert has_app_context()
+        assert current_app._get_current_object() is app
+        assert request.method == "POST"
+        assert request.path == "/search"
+        assert request.args["q"] == "cats"
+        assert request.args.get("page", type=int) == 2
+        assert request.headers["X-Token"] == "abc"
+    assert not has_request_context()
+    assert not has_app_context()
+
+
+async def test_test_request_context_sends_a_json_body(app: Quaver) -> None:
+    async with app.test_request_context("/", method="POST", json={"a": 1}):
+        assert request.is_json
+        assert await request.get_json() == {"a": 1}
+
+
+async def test_url_for_in_test_request_context_builds_relative_urls(app: Quaver) -> None:
+    @app.route("/users/<int:user_id>")
+    async def user(user_id: int) -> str:
+        return ""
+
+    async with app.test_request_context("/"):
+        assert url_for("user", user_id=3) == "/users/3"
+        assert url_for("user", user_id=3, tab="x") == "/users/3?tab=x"
+        assert url_for("user", user_id=3, _external=True) == "http://localhost/users/3"
+
+
+async def test_test_request_context_matches_the_url_rule(app: Quaver) -> None:
+    @app.route("/items/<name>")
+    async def item(name: str) -> str:
+        return name
+
+    async with app.test_request_context("/items/pen"):
+        assert request.endpoint == "item"
+        assert request.view_args == {"name": "pen"}
+
+
+async def test_request_context_inside_app_context_reuses_its_g(app: Quaver) -> None:
+    async with app.app_context():
+        g.marker = "outer"
+        async with app.test_request_context("/"):
+            assert g.marker == "outer"
+        assert has_app_context()
+        assert not has_request_context()
+
+
+async def test_request_and_g_are_visible_in_a_view(app: Quaver) -> None:
+    @app.before_request
+    async def load_user() -> None:
+        g.user = request.args.get("user", "anonymous")
+
+    @app.route("/")
+    async def index() -> dict:
+        return {"user": g.user, "method": request.method, "app": current_app.name}
+
+    client = app.test_client()
+    response = await client.get("/?user=ada")
+    assert await response.get_json() == {"user": "ada", "method": "GET", "app": app.name}
+    response = await client.get("/")
+    assert (await response.get_json())["user"] == "anonymous"
+
+
+async def test_g_is_not_shared_between_requests(app: Quaver) -> None:
+    @app.route("/")
+    async def index() -> str:
+        seen = g.get("count", 0)
+        g.count = seen + 1
+        return str(seen)
+
+    client = app.test_client()
+    assert await (await client.get("/")).get_data(as_text=True) == "0"
+    assert await (await client.get("/")).get_data(as_text=True) == "0"
+
+
+async def test_concurrent_requests_see_their_own_request(app: Quaver) -> None:
+    @app.route("/<name>")
+    async def echo(name: str) -> str:
+        await asyncio.sleep(0.01)
+        g.name = name
+        await asyncio.sleep(0.01)
+        return f"{request.path}:{g.name}"
+
+    client = app.test_client()
+    responses = await asyncio.gather(*(client.get(f"/{i}") for i in range(20)))
+    bodies = [await response.get_data(as_text=True) for response in responses]
+    assert bodies == [f"/{i}:{i}" for i in range(20)]
+
+
+# -- copying contexts -------------------------------------------------------
+async def test_copy_current_app_context_outside_context_raises(app: Quaver) -> None:
+    with pytest.raises(RuntimeError):
+        copy_current_app_context(lambda: None)
+
+
+async def test_copy_current_request_context_outside_request_raises(app: Quaver) -> None:
+    async with app.app_context():
+        with pytest.raises(RuntimeError):
+            copy_current_request_context(lambda: None)
+
+
+async def test_copy_current_app_context_carries_app_and_g_into_a_task(app: Quaver) -> None:
+    done: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    @app.route("/")
+    async def index() -> str:
+        g.job = "report"
+
+        @copy_current_app_context
+        async def work() -> None:
+            await asyncio.sleep(0.01)  # the request has finished by now
+            done.set_result((current_app.name, g.job, has_request_context()))
+
+        # A fresh contextvars.Context: only the copy gives the task an app.
+        asyncio.get_running_loop().create_task(work(), context=contextvars.Context())
+        return "started"
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "started"
+    assert await asyncio.wait_for(done, 2) == (app.name, "report", False)
+
+
+async def test_copy_current_request_context_lets_a_spawned_task_read_the_request(
+    app: Quaver,
+) -> None:
+    done: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    @app.route("/jobs/<name>", methods=["POST"])
+    async def start(name: str) -> str:
+        @copy_current_request_context
+        async def work() -> None:
+            await asyncio.sleep(0.01)  # the view has returned by now
+            body = await request.get_data(as_text=True)
+            done.set_result((request.path, request.method, request.headers["X-Job"], body))
+
+        # A fresh contextvars.Context: only the copy gives the task a request.
+        asyncio.get_running_loop().create_task(work(), context=contextvars.Context())
+        return "accepted", 202
+
+    response = await app.test_client().post("/jobs/a", headers={"X-Job": "7"}, data="payload")
+    assert response.status_code == 202
+    assert await asyncio.wait_for(done, 2) == ("/jobs/a", "POST", "7", "payload")
+
+
+async def test_copy_current_request_context_works_with_sync_functions(app: Quaver) -> None:
+    done: asyncio.Future = asyncio.get_running_loop().create_future()
+    loop = asyncio.get_running_loop()
+
+    @app.route("/")
+    async def index() -> str:
+        @copy_current_request_context
+        def work() -> str:
+            return request.args["who"]
+
+        async def run() -> None:
+            done.set_result(await work())
+
+        loop.create_task(run())
+        return ""
+
+    await app.test_client().get("/?who=bob")
+    assert await asyncio.wait_for(done, 2) == "bob"
+
+
+# -- after_this_request -----------------------------------------------------
+async def test_after_this_request_outside_request_raises(app: Quaver) -> None:
+    async with app.app_context():
+        with pytest.raises(RuntimeError):
+            after_this_request(lambda response: response)
+
+
+async def test_after_this_request_changes_only_this_response(app: Quaver) -> None:
+    @app.route("/")
+    async def index() -> str:
+        if "mark" in request.args:
+
+            @after_this_request
+            async def add_header(response):
+                response.headers["X-Marked"] = "yes"
+                return response
+
+        return "ok"
+
+    client = app.test_client()
+    assert (await client.get("/?mark=1")).headers.get("X-Marked") == "yes"
+    assert "X-Marked" not in (await client.get("/")).headers
+
+
+async def test_after_this_request_runs_before_after_request_hooks(app: Quaver) -> None:
+    order: list[str] = []
+
+    @app.after_request
+    async def app_hook(response):
+        order.append("after_request")
+        return response
+
+    @app.route("/")
+    async def index() -> str:
+        @after_this_request
+        def first(response):
+            order.append("after_this_request")
+            return response
+
+        return "ok"
+
+    await app.test_client().get("/")
+    assert order == ["after_this_request", "after_request"]
+
+
+async def test_after_this_request_can_replace_the_response(app: Quaver) -> None:
+    @app.route("/")
+    async def index() -> str:
+        @after_this_request
+        async def swap(response):
+            return current_app.response_class("replaced", status=201)
+
+        return "original"
+
+    response = await app.test_client().get("/")
+    assert response.status_code == 201
+    assert await response.get_data(as_text=True) == "replaced"
+
+
+# -- the test client keeping the last request's context ---------------------
+async def test_test_client_as_context_manager_keeps_the_last_request(app: Quaver) -> None:
+    @app.route("/search")
+    async def search() -> str:
+        return "ok"
+
+    async with app.test_client() as client:
+        await client.get("/search?q=owls")
+        # As in Flask and Quart: the request stays inspectable until the block ends.
+        assert request.path == "/search"
+        assert request.args["q"] == "owls"
+        await client.get("/search?q=bats")
+        assert request.args["q"] == "bats"
+    assert not has_request_context()
+
+
+async def test_test_client_without_context_manager_keeps_nothing(app: Quaver) -> None:
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    await app.test_client().get("/")
+    assert not has_request_context()
+    assert not has_app_context()
