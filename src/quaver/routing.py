@@ -24,13 +24,17 @@ class QuaverRule(Rule):
 
 
 class _Candidate:
-    __slots__ = ("rule", "matchers", "names", "sentinel")
+    """Rules sharing one dynamic pattern, as Werkzeug's matcher keeps them in one state."""
 
-    def __init__(self, rule: Rule | None, matchers: list[Any], names: list[str], sentinel: bool) -> None:
-        self.rule = rule
+    __slots__ = ("matchers", "targets", "slash")
+
+    def __init__(self, matchers: list[Any]) -> None:
         self.matchers = matchers  # per path segment: a str to compare, or a compiled regex
-        self.names = names
-        self.sentinel = sentinel  # True: a match here means "let Werkzeug decide"
+        #: (rule, converter names, converters), in registration order.
+        self.targets: list[tuple[Rule, list[str], dict[str, Any]]] = []
+        #: A rule is this pattern plus a trailing slash: without a fitting
+        #: target here, Werkzeug may answer with a redirect to it.
+        self.slash = False
 
 
 def _only_converter_groups(pattern: re.Pattern[str]) -> bool:
@@ -42,14 +46,18 @@ def _only_converter_groups(pattern: re.Pattern[str]) -> bool:
 class _FastIndex:
     """Rules indexed for ``fast_match``: built from the map's rules once."""
 
-    def __init__(self, rules: list[Rule]) -> None:
+    def __init__(self, url_map: Map) -> None:
         self.static: dict[str, list[Rule | None]] = {}
         self.dynamic: dict[int, list[_Candidate]] = {}
         self.blockers: dict[str, list[tuple[str, ...]]] = {}
-        self.disabled = False
+        self._by_pattern: dict[tuple[int, str], _Candidate] = {}
+        # With host matching every rule has a host part; the index knows paths only.
+        self.disabled = url_map.host_matching
+        rules = [rule for rule in url_map._rules if not rule.build_only]  # type: ignore[attr-defined]
         with_defaults = {rule.endpoint for rule in rules if rule.defaults}
         for rule in rules:
             self._add(rule, rule.endpoint in with_defaults)
+        del self._by_pattern
 
     def _block(self, prefix: list[str]) -> None:
         """Leave paths starting with ``prefix`` to Werkzeug (all paths if it is empty)."""
@@ -58,10 +66,24 @@ class _FastIndex:
         else:
             self.blockers.setdefault(prefix[1], []).append(tuple(prefix))
 
+    def _candidate(self, path_parts: list[Any], matchers: list[Any]) -> _Candidate:
+        """The candidate for this exact pattern (same parts and weights), made on first use."""
+        key = (len(matchers), repr(path_parts))
+        candidate = self._by_pattern.get(key)
+        if candidate is None:
+            candidate = self._by_pattern[key] = _Candidate(matchers)
+            self.dynamic.setdefault(len(matchers), []).append(candidate)
+        return candidate
+
     def _add(self, rule: Rule, has_defaults: bool) -> None:
         parts = rule._parts  # type: ignore[attr-defined]
         domain, path_parts = parts[0], parts[1:]
         if not (domain.static and domain.content == ""):
+            self.disabled = True
+            return
+        if len(path_parts) > 2 and _may_be_empty(path_parts[1]):
+            # Werkzeug strips leading slashes from the path ("//a" is "/a"),
+            # so a rule whose first segment may be empty needs it to decide.
             self.disabled = True
             return
         prefix: list[str] = []
@@ -89,12 +111,17 @@ class _FastIndex:
         if not all(isinstance(m, str) or _only_converter_groups(m) for m in matchers):
             self._block(prefix)
             return
-        names = list(rule._converters)  # type: ignore[attr-defined]
-        self.dynamic.setdefault(len(matchers), []).append(_Candidate(rule, matchers, names, False))
+        converters = rule._converters  # type: ignore[attr-defined]
+        self._candidate(path_parts, matchers).targets.append((rule, list(converters), converters))
         if trailing_slash:
-            self.dynamic.setdefault(len(matchers) - 1, []).append(
-                _Candidate(None, matchers[:-1], names, True)
-            )
+            self._candidate(path_parts[:-1], matchers[:-1]).slash = True
+
+
+def _may_be_empty(part: Any) -> bool:
+    """True if a rule part can match an empty path segment."""
+    if part.static:
+        return part.content == ""
+    return re.compile(part.content).match("") is not None
 
 
 class QuaverMap(Map):
@@ -111,7 +138,7 @@ class QuaverMap(Map):
         index = self._fast_index
         if index is None:
             self.update()
-            index = self._fast_index = _FastIndex(list(self._rules))
+            index = self._fast_index = _FastIndex(self)
         if index.disabled:
             return None
         segments = path.split("/")
@@ -123,19 +150,18 @@ class QuaverMap(Map):
                         return None
         static = index.static.get(path)
         if static is not None:
-            found = None
+            # Werkzeug tries static parts first: the first rule here that takes
+            # the method wins; if none does, it may answer 405 or redirect.
             for rule in static:
                 if rule is None:
-                    return None
+                    continue
                 if (rule.methods is None or method in rule.methods) and rule.websocket == websocket:
-                    if found is not None:
-                        return None
-                    found = rule
-            return (found, {}) if found is not None else None
+                    return rule, {}
+            return None
         candidates = index.dynamic.get(len(segments))
         if candidates is None:
             return None
-        matched: _Candidate | None = None
+        matched: tuple[Rule, list[str], dict[str, Any]] | None = None
         values: list[str] = []
         for candidate in candidates:
             groups: list[str] = []
@@ -149,16 +175,21 @@ class QuaverMap(Map):
                         break
                     groups.extend(found_groups.groups())
             else:
+                for target in candidate.targets:
+                    rule = target[0]
+                    if (rule.methods is None or method in rule.methods) and rule.websocket == websocket:
+                        break
+                else:
+                    if candidate.slash:
+                        return None
+                    continue  # Werkzeug too moves on to the other rules
                 if matched is not None:
-                    return None
-                matched, values = candidate, groups
-        if matched is None or matched.sentinel:
+                    return None  # which one Werkzeug prefers is its business
+                matched, values = target, groups
+        if matched is None:
             return None
-        rule = matched.rule
-        if (rule.methods is not None and method not in rule.methods) or rule.websocket != websocket:  # type: ignore[union-attr]
-            return None
-        converters = rule._converters  # type: ignore[union-attr]
+        rule, names, converters = matched
         try:
-            return rule, {name: converters[name].to_python(value) for name, value in zip(matched.names, values)}  # type: ignore[return-value]
+            return rule, {name: converters[name].to_python(value) for name, value in zip(names, values)}
         except ValidationError:
             return None
