@@ -12,6 +12,9 @@ from werkzeug.datastructures import Headers
 from .connections import build_response
 
 
+_END = object()  # queued after the app's last message
+
+
 class WebsocketResponseError(Exception):
     """The app refused the handshake; ``.response`` is the HTTP response it sent."""
 
@@ -89,15 +92,20 @@ class TestWebsocketConnection:
             self._finish(WebsocketDisconnectError(1006, "The app was cancelled"))
             raise
         except BaseException as error:
-            self._finish(error)
+            self._finish(error, overrides=True)
             raise
         else:
             self._finish(WebsocketDisconnectError(self.close_code or 1006, self.close_reason or ""))
 
-    def _finish(self, error: BaseException) -> None:
+    def _finish(self, error: BaseException, overrides: bool = False) -> None:
+        """Record how the connection ended; ``receive`` raises it once the
+        messages before it are read. The app's own error (``overrides``)
+        replaces a close it sent on its way out, if that was not read yet."""
         if self._end is None:
             self._end = error
-            self._from_app.put_nowait(error)
+            self._from_app.put_nowait(_END)
+        elif overrides and not self._end_seen:
+            self._end = error
 
     async def _asgi_receive(self) -> dict[str, Any]:
         return await self._to_app.get()
@@ -135,10 +143,10 @@ class TestWebsocketConnection:
     async def receive(self) -> str | bytes:
         """The next message from the app: str for text, bytes for binary."""
         item = await self._from_app.get()
-        if isinstance(item, BaseException):
-            self._from_app.put_nowait(item)  # it stays the answer to every later receive
+        if item is _END:
+            self._from_app.put_nowait(_END)  # it stays the answer to every later receive
             self._end_seen = True
-            raise item
+            raise self._end  # type: ignore[misc]
         return item
 
     async def send(self, data: str | bytes) -> None:
