@@ -42,10 +42,18 @@ from .signals import (
     request_finished,
     request_started,
     request_tearing_down,
+    signals_available,
     template_rendered,
     websocket_finished,
     websocket_started,
     websocket_tearing_down,
+)
+from .templating import (
+    get_template_attribute,
+    render_template,
+    render_template_string,
+    stream_template,
+    stream_template_string,
 )
 from .wrappers import Request, Response
 
@@ -73,6 +81,7 @@ __all__ = (
     "flash",
     "g",
     "get_flashed_messages",
+    "get_template_attribute",
     "got_request_exception",
     "got_websocket_exception",
     "has_app_context",
@@ -83,6 +92,8 @@ __all__ = (
     "make_response",
     "message_flashed",
     "redirect",
+    "render_template",
+    "render_template_string",
     "request",
     "request_finished",
     "request_started",
@@ -90,6 +101,9 @@ __all__ = (
     "send_file",
     "send_from_directory",
     "session",
+    "signals_available",
+    "stream_template",
+    "stream_template_string",
     "stream_with_context",
     "template_rendered",
     "url_for",

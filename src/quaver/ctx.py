@@ -118,9 +118,11 @@ class _RequestWebsocketContext:
     @property
     def session(self) -> Any:
         """The session, opened from the request's cookie on first use."""
-        if self._session is None:
-            self._session = self.app._open_session_sync(self.request_websocket)
-        return self._session
+        session = self._session
+        if session is None:
+            session = self._session = self.app._open_session_sync(self.request_websocket)
+        session.accessed = True  # read or written: the response varies by cookie
+        return session
 
     @session.setter
     def session(self, value: Any) -> None:

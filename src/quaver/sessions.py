@@ -87,10 +87,12 @@ class AppSessionMixin:
             await _maybe_await(interface.save_session(self, session, response))
 
     def _has_session_cookie(self, request: Any) -> bool:
-        name = self.session_interface.get_cookie_name(self).encode("latin-1")
+        """True if the request sent a cookie named as the session cookie."""
+        prefix = self.session_interface.get_cookie_name(self).encode("latin-1") + b"="
         for key, value in request.scope.get("headers", ()):
-            if key == b"cookie" and name in value:
-                return True
+            if key == b"cookie" and prefix in value:
+                if any(part.strip().startswith(prefix) for part in value.split(b";")):
+                    return True
         return False
 
 

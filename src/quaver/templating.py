@@ -1,13 +1,20 @@
-"""Templates on Jinja2 in async mode: ``await render_template(...)``."""
+"""Templates on Jinja2 in async mode: ``await render_template(...)``.
+
+The app's environment (``app.jinja_env``, made by
+``Quaver.create_jinja_environment``) renders asynchronously and looks
+templates up in the app's folder, then in each blueprint's. Every template
+sees ``config``, ``g``, ``url_for`` and ``get_flashed_messages``; inside a
+request also ``request`` and ``session`` (``websocket`` in a websocket).
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import BaseLoader, Environment as _JinjaEnvironment, Template, TemplateNotFound
 
-from .globals import _cv_app, _cv_request, _cv_websocket
+from .globals import _cv_app, _cv_request, _cv_websocket, current_app, session
 from .signals import before_render_template, template_rendered
 
 if TYPE_CHECKING:
@@ -16,11 +23,14 @@ if TYPE_CHECKING:
 __all__ = (
     "DispatchingJinjaLoader",
     "Environment",
+    "get_template_attribute",
     "render_template",
     "render_template_string",
     "stream_template",
     "stream_template_string",
 )
+
+TemplateName = str | Template | list[str | Template]
 
 
 class Environment(_JinjaEnvironment):
@@ -32,6 +42,15 @@ class Environment(_JinjaEnvironment):
         options.setdefault("enable_async", True)
         super().__init__(**options)
         self.app = app
+        self._sync_twin: _JinjaEnvironment | None = None
+
+    def sync_twin(self) -> _JinjaEnvironment:
+        """A non-async view of this environment (same loader, filters,
+        tests and globals) whose template modules and macros are plain
+        functions; ``get_template_attribute`` uses it."""
+        if self._sync_twin is None:
+            self._sync_twin = self.overlay(enable_async=False, cache_size=50)
+        return self._sync_twin
 
 
 class DispatchingJinjaLoader(BaseLoader):
@@ -40,7 +59,7 @@ class DispatchingJinjaLoader(BaseLoader):
     def __init__(self, app: Quaver) -> None:
         self.app = app
 
-    def _loaders(self) -> Any:
+    def _loaders(self) -> Iterator[tuple[Any, BaseLoader]]:
         loader = self.app.jinja_loader
         if loader is not None:
             yield self.app, loader
@@ -65,23 +84,29 @@ class DispatchingJinjaLoader(BaseLoader):
 
 
 def _default_context(app: Any) -> dict[str, Any]:
-    """What every template sees: config, g, request/websocket, session, url_for, flashes."""
-    from .helpers import get_flashed_messages
+    """What every template sees besides the environment's globals.
 
-    context: dict[str, Any] = {"config": app.config, "g": _cv_app.get().g, "url_for": app.url_for}
-    ctx = _cv_request.get(None) or _cv_websocket.get(None)
-    if ctx is not None:
-        name = "request" if _cv_request.get(None) is ctx else "websocket"
-        context[name] = ctx.request_websocket
-        context["session"] = ctx.session
-        context["get_flashed_messages"] = get_flashed_messages
+    ``session`` is the lazy proxy, so a template that never reads it does
+    not open the session cookie.
+    """
+    context: dict[str, Any] = {"g": _cv_app.get().g}
+    request_ctx = _cv_request.get(None)
+    if request_ctx is not None:
+        context["request"] = request_ctx.request_websocket
+        context["session"] = session
+    else:
+        websocket_ctx = _cv_websocket.get(None)
+        if websocket_ctx is not None:
+            context["websocket"] = websocket_ctx.request_websocket
+            context["session"] = session
     return context
 
 
 async def _prepare(app: Any, template: Template, context: dict[str, Any]) -> dict[str, Any]:
-    full = _default_context(app)
-    await app.update_template_context(full)
-    full.update(context)
+    full = dict(context)
+    await app.update_template_context(full)  # the context processors, under what the view passed
+    for key, value in _default_context(app).items():
+        full.setdefault(key, value)
     if before_render_template.receivers:
         await before_render_template.send_async(
             app, _sync_wrapper=app.ensure_async, template=template, context=full
@@ -97,16 +122,21 @@ async def _render(app: Any, template: Template, context: dict[str, Any]) -> str:
     return rendered
 
 
-async def render_template(template_name_or_list: str | Template | list[str | Template], **context: Any) -> str:
-    """Render a template from the template folders with ``context``."""
-    app = _cv_app.get().app
+def _app() -> Any:
+    return current_app._get_current_object()
+
+
+async def render_template(template_name_or_list: TemplateName, **context: Any) -> str:
+    """Render a template from the template folders with ``context``; the
+    first name that exists is used when given a list."""
+    app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
     return await _render(app, template, context)
 
 
 async def render_template_string(source: str, **context: Any) -> str:
-    """Render a template given as a string."""
-    app = _cv_app.get().app
+    """Render a template given as a string (always autoescaped)."""
+    app = _app()
     template = app.jinja_env.from_string(source)
     return await _render(app, template, context)
 
@@ -127,15 +157,29 @@ async def _stream(app: Any, template: Template, context: dict[str, Any]) -> Asyn
     return generate()
 
 
-async def stream_template(template_name_or_list: str | Template | list[str | Template], **context: Any) -> AsyncIterator[str]:
-    """Render a template as a stream of strings, for a streamed response."""
-    app = _cv_app.get().app
+async def stream_template(template_name_or_list: TemplateName, **context: Any) -> AsyncIterator[str]:
+    """Render a template piece by piece: return the value from a view for a
+    streamed response. The request context stays available while it streams."""
+    app = _app()
     template = app.jinja_env.get_or_select_template(template_name_or_list)
     return await _stream(app, template, context)
 
 
 async def stream_template_string(source: str, **context: Any) -> AsyncIterator[str]:
-    """Stream a template given as a string."""
-    app = _cv_app.get().app
+    """Stream a template given as a string; see ``stream_template``."""
+    app = _app()
     template = app.jinja_env.from_string(source)
     return await _stream(app, template, context)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable defined by a template, to call from Python:
+    ``hello = get_template_attribute("macros.html", "hello"); hello("x")``.
+
+    The template's module is built without async rendering, so macros are
+    plain functions returning markup, as in Flask.
+    """
+    env = _app().jinja_env
+    if isinstance(env, Environment):
+        env = env.sync_twin()
+    return getattr(env.get_template(template_name).module, attribute)
