@@ -7,6 +7,7 @@ from markupsafe import Markup, escape
 from .app import Quaver
 from .blueprints import Blueprint
 from .config import Config
+from .datastructures import ServerSentEvent
 from .ctx import (
     after_this_request,
     after_this_websocket,
@@ -66,6 +67,7 @@ __all__ = (
     "Quaver",
     "Request",
     "Response",
+    "ServerSentEvent",
     "abort",
     "after_this_request",
     "after_this_websocket",

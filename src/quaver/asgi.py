@@ -9,9 +9,11 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from .ctx import RequestContext
+from .wrappers.response import FileBody
+from .signals import websocket_received, websocket_sent
 
 if TYPE_CHECKING:
     from .app import Quaver
@@ -81,7 +83,15 @@ _ENCODED_NAMES: dict[str, bytes] = {}
 
 
 async def send_response(app: Quaver, request: Any, response: Response, send: Any) -> None:
-    """Send ``response`` to the server: the start message, then the body."""
+    """Send ``response`` to the server: the start message, then the body.
+
+    A body in memory goes in one message. A streamed body is sent chunk by
+    chunk within RESPONSE_TIMEOUT (``response.timeout`` overrides it), while
+    a watcher task waits for the client to disconnect: if it does, the
+    streaming is cancelled wherever it waits and the body's iterator closed.
+    A whole file given by path goes as ``http.response.pathsend`` where the
+    server offers that extension.
+    """
     names = _ENCODED_NAMES
     headers = []
     for key, value in response.headers:
@@ -103,24 +113,64 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
         return
     await send(start)
     if request.method == "HEAD":
-        close = getattr(body, "aclose", None) or getattr(body, "close", None)
-        if close is not None:
-            result = close()
-            if asyncio.iscoroutine(result):
-                await result
+        await response._discard_body()
         await send({"type": "http.response.body", "body": b""})
         return
-    timeout = response.timeout if response.timeout is not None else app.config["RESPONSE_TIMEOUT"]
+    if body.__class__ is FileBody:
+        if body.path is not None and body.is_whole and "http.response.pathsend" in (request.scope.get("extensions") or ()):
+            await send({"type": "http.response.pathsend", "path": body.path})
+            return
+        if body.length is not None and body.length <= body.chunk_size:  # one read: nothing to watch
+            data = b"".join([chunk async for chunk in body])
+            await send({"type": "http.response.body", "body": data})
+            return
+    timeout = response.timeout
+    if timeout is Ellipsis:
+        timeout = app.config["RESPONSE_TIMEOUT"]
+    task = asyncio.current_task()
+    assert task is not None
+    left = [False, False]  # [the stream is over, the client disconnected]
+
+    def on_disconnect(watch: asyncio.Task[None]) -> None:
+        if not left[0] and not watch.cancelled() and watch.exception() is None:
+            left[1] = True
+            task.cancel()
+
+    watcher = None
+    if request._receive is not None:
+        watcher = asyncio.get_running_loop().create_task(request._wait_for_disconnect())
+        watcher.add_done_callback(on_disconnect)
     chunks = response.iter_body()
+    gone = False
     try:
-        async with asyncio.timeout(timeout):
-            async for chunk in chunks:
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        try:
+            async with asyncio.timeout(timeout):
+                async for chunk in chunks:
+                    try:
+                        await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    except OSError:  # the server says the client is gone (ASGI 2.4)
+                        gone = True
+                        break
+        finally:
+            left[0] = True
+            if watcher is not None:
+                watcher.cancel()
+            await chunks.aclose()
+            if watcher is not None:
+                await asyncio.wait((watcher,))
+    except asyncio.CancelledError:
+        if left[1] and task.uncancel() == 0:
+            return  # the client left: nothing more to send, and nobody to tell
+        raise
     except TimeoutError:
+        # Left unfinished on purpose: the server closes the connection, so the
+        # client sees a cut-off body rather than a complete-looking short one.
         app.logger.warning("Response streaming exceeded RESPONSE_TIMEOUT; closing it")
-    finally:
-        await chunks.aclose()
-    await send({"type": "http.response.body", "body": b"", "more_body": False})
+        return
+    except ClientDisconnected:
+        return  # the stream read the request body and found the client gone
+    if not gone:
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
 async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -156,11 +206,24 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
     websocket._config = app.config
     websocket.json_module = app.json
     queue: asyncio.Queue[str | bytes] = asyncio.Queue(maxsize=64)  # a client sending faster waits
-    websocket._bind_asgi(queue.get, send)
+
+    async def send_to_client(event: dict[str, Any]) -> None:
+        if websocket_sent.receivers and event["type"] == "websocket.send":
+            data = event.get("text") if event.get("bytes") is None else event["bytes"]
+            await websocket_sent.send_async(data, _sync_wrapper=app.ensure_async)
+        try:
+            await send(event)
+        except OSError:  # the server found the client gone before the reader did (Uvicorn does)
+            websocket.closed = True
+            if not websocket._handler_finished:
+                handler.cancel()
+            await asyncio.sleep(0)  # where the handler itself sent, it is cancelled right here
+
+    websocket._bind_asgi(queue.get, send_to_client)
     loop = asyncio.get_running_loop()
     handler = loop.create_task(app.handle_websocket(websocket))
     max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
-    reader = loop.create_task(_read_websocket(websocket, receive, queue, max_size, handler))
+    reader = loop.create_task(_read_websocket(app, websocket, receive, queue, max_size, handler))
     try:
         await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
     except asyncio.CancelledError:  # the server is stopping
@@ -168,58 +231,60 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
         raise
     finally:
         reader.cancel()
-        if not handler.done() and not websocket._handler_finished:  # the client left or sent too much
-            handler.cancel()
         await asyncio.wait((handler, reader))
     if not reader.cancelled() and reader.exception() is not None:
         raise reader.exception()  # type: ignore[misc]
     if handler.cancelled():
         return
     error = handler.exception()
-    if error is not None:  # only when propagating (testing, debug): the server answers 500 or closes 1011
-        raise error
+    if error is not None:  # only when propagating (testing, debug)
+        if websocket.accepted:
+            await websocket.close(1011)
+        raise error  # before the handshake, the server answers 500
     response = handler.result()
     if websocket.closed:
         return
     if not websocket.accepted:
         await _reject_websocket(app, scope, send, response)
     else:
-        websocket.closed = True
         code = 1011 if response is not None and response.status_code >= 500 else 1000
-        await send({"type": "websocket.close", "code": code, "reason": ""})
+        await websocket.close(code)
 
 
 async def _read_websocket(
-    websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None, handler: asyncio.Task[Any]
+    app: Quaver,
+    websocket: Any,
+    receive: Any,
+    queue: asyncio.Queue[Any],
+    max_size: int | None,
+    handler: asyncio.Task[Any],
 ) -> None:
     """Move messages from the client to the handler's queue; once the client
     leaves (or sends too much) cancel the handler, before it can run again."""
     try:
-        await _pump_websocket(websocket, receive, queue, max_size)
+        while True:
+            message = await receive()
+            kind = message["type"]
+            if kind == "websocket.receive":
+                data = message.get("bytes")
+                if data is None:
+                    data = message.get("text") or ""
+                    size = len(data) if max_size is None or len(data) * 4 <= max_size else len(data.encode())
+                else:
+                    size = len(data)
+                if max_size is not None and size > max_size:
+                    await websocket.close(1009, "Message too big")
+                    return
+                if websocket_received.receivers:
+                    await websocket_received.send_async(data, _sync_wrapper=app.ensure_async)
+                await queue.put(data)
+            elif kind == "websocket.disconnect":
+                websocket.closed = True
+                websocket.close_code = message.get("code", 1005)
+                return
     finally:
         if not websocket._handler_finished:
             handler.cancel()
-
-
-async def _pump_websocket(websocket: Any, receive: Any, queue: asyncio.Queue[Any], max_size: int | None) -> None:
-    while True:
-        message = await receive()
-        kind = message["type"]
-        if kind == "websocket.receive":
-            data = message.get("bytes")
-            if data is None:
-                data = message.get("text") or ""
-                size = len(data) if max_size is None or len(data) * 4 <= max_size else len(data.encode())
-            else:
-                size = len(data)
-            if max_size is not None and size > max_size:
-                await websocket.close(1009, "Message too big")
-                return
-            await queue.put(data)
-        elif kind == "websocket.disconnect":
-            websocket.closed = True
-            websocket.close_code = message.get("code", 1005)
-            return
 
 
 async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, response: Any) -> None:

@@ -4,13 +4,18 @@ flashing, and keeping the request context in a generator."""
 from __future__ import annotations
 
 import asyncio
+import io
 import mimetypes
 import os
 import time
+import unicodedata
+import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from functools import wraps
+from stat import S_ISREG
 from typing import Any, NoReturn
+from urllib.parse import quote
 
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
@@ -20,6 +25,7 @@ from werkzeug.utils import redirect as _werkzeug_redirect
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, request_ctx
 from .json import jsonify
 from .signals import message_flashed
+from .wrappers.response import FileBody, iterate_in_threads
 
 __all__ = (
     "abort",
@@ -85,22 +91,28 @@ async def make_push_promise(path: str) -> None:
     await request_ctx.request_websocket.send_push_promise(path)
 
 
-def stream_with_context(func: Any) -> Any:
-    """Keep the request context inside a streaming generator.
+def stream_with_context(generator_or_function: Any) -> Any:
+    """Keep the request context inside a streamed body.
 
-    Use as a decorator on a generator function, or call it on a generator.
+    Call it on a generator (sync or async), or use it as a decorator on a
+    generator function: the request context in force at that moment is
+    pushed again around the generator while the response streams, so
+    ``request`` and ``session`` work in it. Returns an async generator (or a
+    function returning one). Closing it (the client left) closes the
+    generator too.
     """
-    if not callable(func) and hasattr(func, "__aiter__"):
-        return _keep_context(lambda: func)()
+    if hasattr(generator_or_function, "__aiter__") or hasattr(generator_or_function, "__iter__"):
+        return _keep_context(lambda: generator_or_function)()
+    function = generator_or_function
 
-    @wraps(func)
+    @wraps(function)
     def decorator(*args: Any, **kwargs: Any) -> AsyncIterator[Any]:
-        return _keep_context(lambda: func(*args, **kwargs))()
+        return _keep_context(lambda: function(*args, **kwargs))()
 
     return decorator
 
 
-def _keep_context(make_gen: Callable[[], Any]) -> Callable[[], AsyncIterator[Any]]:
+def _keep_context(make_iterable: Callable[[], Any]) -> Callable[[], AsyncIterator[Any]]:
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError("'stream_with_context' can only be used when a request context is active.")
@@ -109,41 +121,58 @@ def _keep_context(make_gen: Callable[[], Any]) -> Callable[[], AsyncIterator[Any
 
     async def generator() -> AsyncIterator[Any]:
         async with copied:
-            gen = make_gen()
-            if hasattr(gen, "__aiter__"):
-                async for item in gen:
-                    yield item
+            iterable = make_iterable()
+            if hasattr(iterable, "__aiter__"):
+                iterator = iterable.__aiter__()
+                close = getattr(iterator, "aclose", None)
             else:
-                from .utils import run_sync_iterable
-
-                async for item in run_sync_iterable(gen):
+                iterator = iterate_in_threads(iterable)  # a sync generator may block: threads
+                close = iterator.aclose
+            try:
+                async for item in iterator:
                     yield item
+            finally:
+                if close is not None:
+                    await close()
 
     return generator
 
 
-def flash(message: str, category: str = "message") -> None:
-    """Keep ``message`` in the session for the next request to show."""
-    ctx = _cv_request.get(None) or _cv_websocket.get(None)
+async def flash(message: str, category: str = "message") -> None:
+    """Keep ``message`` in the session for the next request to show:
+    ``await flash("Saved.")``, or ``await flash("No such user.", "error")``."""
+    ctx = _flash_context("flash")
     session = ctx.session
     flashes = session.get("_flashes", [])
     flashes.append((category, message))
     session["_flashes"] = flashes
     if message_flashed.receivers:
-        message_flashed.send(ctx.app, message=message, category=category)
+        app = ctx.app
+        await message_flashed.send_async(app, _sync_wrapper=app.ensure_async, message=message, category=category)
 
 
 def get_flashed_messages(with_categories: bool = False, category_filter: Any = ()) -> list[Any]:
-    """Pop the flashed messages from the session (once per request)."""
-    ctx = _cv_request.get(None) or _cv_websocket.get(None)
+    """The messages flashed so far, taken out of the session: the same list
+    for every call within one request. ``with_categories`` gives
+    ``(category, message)`` pairs; ``category_filter`` keeps only those
+    categories."""
+    ctx = _flash_context("get_flashed_messages")
     flashes = ctx.flashes
     if flashes is None:
-        flashes = ctx.flashes = ctx.session.pop("_flashes") if "_flashes" in ctx.session else []
+        session = ctx.session
+        flashes = ctx.flashes = session.pop("_flashes") if "_flashes" in session else []
     if category_filter:
         flashes = [item for item in flashes if item[0] in category_filter]
     if not with_categories:
         return [item[1] for item in flashes]
-    return flashes
+    return list(flashes)
+
+
+def _flash_context(name: str) -> Any:
+    ctx = _cv_request.get(None) or _cv_websocket.get(None)
+    if ctx is None:
+        raise RuntimeError(f"'{name}' needs the session, so it works only inside a request or websocket.")
+    return ctx
 
 
 async def send_file(
@@ -156,61 +185,88 @@ async def send_file(
     last_modified: datetime | int | float | None = None,
     max_age: int | Callable[[str | None], int | None] | None = None,
 ) -> Any:
-    """A response with a file's content: a path, a binary file object or BytesIO."""
-    from werkzeug.datastructures import Headers
-    from werkzeug.urls import quote
+    """A response with a file's content, read in chunks as it is sent.
 
+    ``path_or_file`` is a path (relative paths start at the app's
+    ``root_path``), a binary file object or a ``BytesIO``; a file object is
+    read from its current position and closed once sent. ``mimetype`` is
+    guessed from ``download_name`` (the file's name by default);
+    ``as_attachment`` asks the browser to save the file rather than show it.
+    With ``conditional`` the request's ``If-None-Match``/``If-Modified-Since``
+    can get 304 and a ``Range`` 206 (416 when it can't be satisfied).
+    ``etag`` is True (made from the file's path, size and time; paths
+    only), False, or the tag to send. ``max_age`` (seconds, or a function of
+    the path) defaults to the app's ``get_send_file_max_age``
+    (SEND_FILE_MAX_AGE_DEFAULT); None there means ``no-cache``.
+    """
     app = current_app._get_current_object()
-    request = request_ctx.request_websocket
-    path: str | None = None
-    size: int | None = None
-    mtime: float | None = None
     if isinstance(path_or_file, (str, os.PathLike)):
         path = os.fspath(path_or_file)
         if not os.path.isabs(path):
             path = os.path.join(app.root_path, path)
-        stat = await asyncio.to_thread(os.stat, path)
-        size, mtime = stat.st_size, stat.st_mtime
+        stat = await asyncio.get_running_loop().run_in_executor(None, os.stat, path)
+        source: Any = (path, stat)
+    else:
+        source = path_or_file
+    return await _file_response(
+        app, source, mimetype, as_attachment, download_name, conditional, etag, last_modified, max_age
+    )
+
+
+async def _file_response(
+    app: Any,
+    source: Any,
+    mimetype: str | None,
+    as_attachment: bool,
+    download_name: str | None,
+    conditional: bool,
+    etag: bool | str,
+    last_modified: Any,
+    max_age: Any,
+) -> Any:
+    """The response of ``send_file`` for ``(path, stat)`` or a file object."""
+    path: str | None = None
+    mtime: float | None = None
+    if isinstance(source, tuple):
+        path, stat = source
+        size: int | None = stat.st_size
+        mtime = stat.st_mtime
+        body = FileBody(path, size)
         if download_name is None:
             download_name = os.path.basename(path)
     else:
-        file = path_or_file
-        if download_name is None:
-            name = getattr(file, "name", None)
-            if isinstance(name, str):
-                download_name = os.path.basename(name)
+        size, offset = await _size_and_position(source)
+        body = FileBody(source, size, offset)
+        name = getattr(source, "name", None)
+        if download_name is None and isinstance(name, str):
+            download_name = os.path.basename(name)
     if mimetype is None:
         if download_name is None:
-            raise TypeError("Unable to detect the MIME type because a file name is not available.")
+            await body.aclose()
+            raise TypeError(
+                "Cannot guess the MIME type of a file object without a name:"
+                " pass 'mimetype', or 'download_name', or a path."
+            )
         mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-
-    headers = Headers()
+    response = app.response_class(body, mimetype=mimetype)
+    headers = response.headers
     if download_name is not None:
-        try:
-            download_name.encode("ascii")
-            simple = {"filename": download_name}
-        except UnicodeEncodeError:
-            simple = {
-                "filename": download_name.encode("ascii", "ignore").decode() or "file",
-                "filename*": f"UTF-8''{quote(download_name, safe='')}",
-            }
-        if as_attachment or "filename*" in simple:
-            headers.set("Content-Disposition", "attachment" if as_attachment else "inline", **simple)
-
-    if path is not None:
-        data = await asyncio.to_thread(_read_file, path)
-    else:
-        data = await asyncio.to_thread(path_or_file.read)
-    response = app.response_class(data, mimetype=mimetype, headers=headers)
+        headers.set("Content-Disposition", "attachment" if as_attachment else "inline", **_filename_params(download_name))
+    elif as_attachment:
+        await body.aclose()
+        raise TypeError("An attachment needs a file name: pass 'download_name'.")
+    if size is not None:
+        headers["Content-Length"] = str(size)
     if last_modified is not None:
         response.last_modified = last_modified
     elif mtime is not None:
         response.last_modified = mtime
+    if max_age is None:
+        max_age = app.get_send_file_max_age
     if callable(max_age):
         max_age = max_age(path)
     if max_age is not None:
         if max_age > 0:
-            response.cache_control.no_cache = None
             response.cache_control.public = True
         response.cache_control.max_age = max_age
         response.expires = int(time.time() + max_age)
@@ -219,29 +275,86 @@ async def send_file(
     if isinstance(etag, str):
         response.set_etag(etag)
     elif etag and path is not None:
-        response.set_etag(f"{mtime}-{size}-{hash(path) & 0xFFFFFFFF}")
-    elif etag:
-        await response.add_etag()
+        response.set_etag(f"{stat.st_mtime_ns:x}-{size:x}-{zlib.adler32(path.encode()):x}")
     if conditional:
-        response = await response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+        request = request_ctx.request_websocket
+        response = await response.make_conditional(request, accept_ranges=True, complete_length=size)
     return response
 
 
-def _read_file(path: str) -> bytes:
-    with open(path, "rb") as file:
-        return file.read()
+async def _size_and_position(file: Any) -> tuple[int | None, int]:
+    """How many bytes are left in a file object, and where they start."""
+    if isinstance(file, io.TextIOBase):
+        raise ValueError("send_file needs a file opened in binary mode, or a BytesIO.")
+    if isinstance(file, io.BytesIO):
+        position = file.tell()
+        return file.getbuffer().nbytes - position, position
+
+    def measure() -> tuple[int | None, int]:
+        try:
+            position = file.tell()
+            size = os.fstat(file.fileno()).st_size
+        except (AttributeError, OSError, ValueError, io.UnsupportedOperation):
+            return None, 0  # a pipe or a stream of unknown length: sent to its end, no ranges
+        return max(size - position, 0), position
+
+    return await asyncio.get_running_loop().run_in_executor(None, measure)
+
+
+def _filename_params(name: str) -> dict[str, str]:
+    """Content-Disposition parameters for ``name``: ``filename``, plus
+    ``filename*`` (RFC 6266) when it is not plain ASCII."""
+    try:
+        name.encode("ascii")
+    except UnicodeEncodeError:
+        plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+        return {"filename": plain or "download", "filename*": "UTF-8''" + quote(name, safe="!#$&+-.^_`|~")}
+    return {"filename": name}
 
 
 async def send_from_directory(directory: str | os.PathLike[str], path: str, **kwargs: Any) -> Any:
-    """Serve ``path`` from inside ``directory``; anything outside it is 404."""
+    """Serve ``path`` from inside ``directory`` (relative to the app's root_path).
+
+    Anything that would leave the directory gets 404: ``..`` segments,
+    absolute paths, and symbolic links pointing outside it (checked on the
+    resolved path); so does anything that is not a regular file. Takes
+    ``send_file``'s keyword arguments.
+    """
     directory = os.fspath(directory)
     if not os.path.isabs(directory):
         directory = os.path.join(current_app.root_path, directory)
-    joined = safe_join(directory, path)
+    joined = safe_join(directory, os.fspath(path))
     if joined is None:
         raise NotFound()
-    real_dir = os.path.realpath(directory)
-    real = os.path.realpath(joined)
-    if os.path.commonpath([real_dir, real]) != real_dir or not os.path.isfile(real):
+    found = await asyncio.get_running_loop().run_in_executor(None, _file_inside, directory, joined)
+    if found is None:
         raise NotFound()
-    return await send_file(joined, **kwargs)
+    if kwargs.get("download_name") is None:
+        kwargs["download_name"] = os.path.basename(joined)
+    return await _file_response(
+        current_app._get_current_object(),
+        found,
+        kwargs.pop("mimetype", None),
+        kwargs.pop("as_attachment", False),
+        kwargs.pop("download_name"),
+        kwargs.pop("conditional", True),
+        kwargs.pop("etag", True),
+        kwargs.pop("last_modified", None),
+        kwargs.pop("max_age", None),
+        **kwargs,
+    )
+
+
+def _file_inside(directory: str, joined: str) -> tuple[str, os.stat_result] | None:
+    """The resolved path and stat of ``joined`` if it is a regular file inside ``directory``."""
+    try:
+        root = os.path.realpath(directory)
+        real = os.path.realpath(joined)
+        if os.path.commonpath((root, real)) != root:
+            return None
+        stat = os.stat(real)
+    except (OSError, ValueError):  # missing, unreadable, a NUL in the name
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    return real, stat

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import inspect
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial, wraps
 from typing import Any
@@ -63,20 +64,37 @@ def _next_or_stop(iterator: Any) -> Any:
 
 
 async def run_sync_iterable(iterable: Iterable[Any]) -> AsyncIterator[Any]:
-    """Iterate a sync iterable in the thread pool, one item per hop."""
+    """Iterate a sync iterable in the thread pool, one item per hop.
+
+    If the consumer is cancelled while a step runs in a thread, closing the
+    iterator waits for that step (a lock orders them), so the copied context
+    is never entered twice at once.
+    """
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
+    context.run(_caller_loop.set, loop)
     iterator = iter(iterable)
+    lock = threading.Lock()
+
+    def step() -> Any:
+        with lock:
+            return context.run(_next_or_stop, iterator)
+
     try:
         while True:
-            item = await loop.run_in_executor(None, context.run, _next_or_stop, iterator)
+            item = await loop.run_in_executor(None, step)
             if item is _STOP:
                 return
             yield item
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-            await loop.run_in_executor(None, context.run, close)
+
+            def finish() -> None:
+                with lock:
+                    context.run(close)
+
+            await loop.run_in_executor(None, finish)
 
 
 def ensure_async(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

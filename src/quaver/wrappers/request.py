@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
-from io import BytesIO
 from typing import Any
 
 from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
+    HTTPException,
     RequestEntityTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
 )
-from werkzeug.formparser import FormDataParser, default_stream_factory
 
-from ..datastructures import FileStorage
+from ..formparser import FormDataParser
 from ..utils import resume_with_deadline
 from .base import BaseRequestWebsocket
 
@@ -113,6 +112,31 @@ class Body:
     def __await__(self) -> Generator[Any, None, bytes]:
         return self.read().__await__()
 
+    async def _until_disconnect(self, receive: Receive) -> None:
+        """Return once the client has disconnected.
+
+        Runs beside a streamed response, as the only caller of ``receive``:
+        what is left of the body goes on to its reader through a small queue
+        (so a reader still gets it, at its own pace), and the disconnect is
+        seen as soon as the body has been handed over. A body nobody reads
+        that fills the queue holds this up too: then the disconnect is seen
+        only when the response ends (RESPONSE_TIMEOUT at the latest).
+        """
+        queue: asyncio.Queue[dict[str, Any]] | None = None
+        if not self._complete:
+            queue = asyncio.Queue(maxsize=16)
+            self._receive = queue.get
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                if queue is not None and not queue.full():
+                    queue.put_nowait(message)  # a reader waiting for the body learns it too
+                return
+            if queue is not None:
+                await queue.put(message)
+                if not message.get("more_body", False):
+                    queue = None  # all of the body is with its reader now
+
     # A body fed by hand, for a Request built without a server (Quart's API).
     def _feed(self, message: dict[str, Any]) -> None:
         queue = self.__dict__.get("_queue")
@@ -139,6 +163,7 @@ class Body:
 class Request(BaseRequestWebsocket):
     """An HTTP request. Body access is async: ``await request.get_data()``."""
 
+    #: Parses urlencoded and multipart bodies as they arrive (see ``quaver.formparser``).
     form_data_parser_class = FormDataParser
     parameter_storage_class = ImmutableMultiDict
     _receive: Receive | None = None
@@ -232,10 +257,15 @@ class Request(BaseRequestWebsocket):
     async def get_data(
         self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
     ) -> bytes | str:
-        """Return the body as bytes (or text), reading it from the server if needed."""
+        """Return the body as bytes (or text), reading it from the server if needed.
+
+        Once a form has been parsed from the body as it streamed in, the body
+        is gone (b"", as in Flask); ``parse_form_data=True`` keeps both: the
+        body is read whole first, then the form is parsed from it.
+        """
+        data = await self.body.read()
         if parse_form_data:
             await self._load_form_data()
-        data = await self.body.read()
         return data.decode(self.charset if hasattr(self, "charset") else "utf-8", "replace") if as_text else data
 
     @property
@@ -248,36 +278,29 @@ class Request(BaseRequestWebsocket):
 
     # --- forms --------------------------------------------------------
     def make_form_data_parser(self) -> FormDataParser:
+        """The parser for this request's form, with its limits."""
         return self.form_data_parser_class(
-            stream_factory=default_stream_factory,
             max_form_memory_size=self.max_form_memory_size,
-            max_content_length=self.max_content_length,
             max_form_parts=self.max_form_parts,
-            silent=False,
             cls=self.parameter_storage_class,
         )
 
     async def _load_form_data(self) -> None:
+        """Parse the form from the body as it arrives: 413 past the limits, 400 if malformed."""
         if self._form is not None:
             return
+        parser = self.make_form_data_parser()
         mimetype = self.mimetype
-        if mimetype not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if not parser.can_parse(mimetype):
             self._form = self.parameter_storage_class()
             self._files = self.parameter_storage_class()
             return
-        data = await self.body.read()
-        parser = self.make_form_data_parser()
         try:
-            _, form, files = parser.parse(BytesIO(data), mimetype, len(data), self.mimetype_params)
-        except RequestEntityTooLarge:
-            raise
+            form, files = await parser.parse(self.body, mimetype, self.content_length, self.mimetype_params)
         except ValueError as error:
             raise BadRequest(f"Malformed form data: {error}") from None
         self._form = form
-        self._files = self.parameter_storage_class(
-            (key, FileStorage(f.stream, f.filename, f.name, f.content_type, f.content_length, f.headers))
-            for key, f in files.items(multi=True)
-        )
+        self._files = files
 
     async def _get_form(self) -> MultiDict:
         await self._load_form_data()
@@ -348,6 +371,16 @@ class Request(BaseRequestWebsocket):
                 " Content-Type was not 'application/json'."
             )
         raise BadRequest(f"Failed to decode JSON object: {error}")
+
+    async def _wait_for_disconnect(self) -> None:
+        """Return once the client has gone away; see ``Body._until_disconnect``."""
+        body = self._body
+        if body is None:
+            try:
+                body = self.body
+            except HTTPException:  # declared too large: its reader gets the 413
+                body = self._body
+        await body._until_disconnect(self._receive)  # type: ignore[union-attr,arg-type]
 
     # --- HTTP/2 push --------------------------------------------------
     async def send_push_promise(self, path: str) -> None:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
+import io
 import json
+import os
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any
+from typing import IO, Any
 
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
-from werkzeug.http import generate_etag, http_date, parse_etags, parse_range_header
-from werkzeug.sansio.http import is_resource_modified
+from werkzeug.http import generate_etag, http_date, parse_date, parse_etags, parse_range_header, unquote_etag
 from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.utils import get_content_type
-from werkzeug.utils import cached_property
+from werkzeug.utils import cached_property, get_content_type
 
-from ..utils import run_sync_iterable
+from ..datastructures import ServerSentEvent
 
 
 _TEXT_CONTENT_TYPES: dict[type, str] = {}
@@ -23,16 +26,19 @@ _TEXT_CONTENT_TYPES: dict[type, str] = {}
 class Response(SansIOResponse):
     """An HTTP response.
 
-    ``response`` holds the body: ``bytes`` when it is complete, or an
-    iterable / async iterable of ``bytes`` or ``str`` chunks when it streams.
+    ``response`` holds the body: ``bytes`` when it is complete; an iterable
+    or async iterable of ``bytes`` or ``str`` chunks when it streams (sync
+    iterators are advanced in the thread pool); or a ``FileBody``, a file
+    read in chunks as it is sent (see ``send_file``).
     """
 
     default_mimetype: str | None = "text/html"
     json_module: Any = json
     implicit_sequence_conversion = True
     automatically_set_content_length = True
-    #: Per-response override of RESPONSE_TIMEOUT for streamed bodies.
-    timeout: Any = None
+    #: Seconds a streamed body may take to send: ``...`` (the default) means
+    #: the app's RESPONSE_TIMEOUT, None means no limit (as in Quart).
+    timeout: Any = Ellipsis
 
     def __init__(
         self,
@@ -101,25 +107,72 @@ class Response(SansIOResponse):
             self.headers["Content-Length"] = str(len(data))
 
     async def iter_body(self) -> AsyncIterator[bytes]:
-        """Yield the body as bytes chunks, whatever form it is held in."""
+        """Yield the body as bytes chunks, whatever form it is held in.
+
+        Closing this iterator closes the body's own iterator too (an async
+        generator's ``finally`` runs, a file is closed).
+        """
         body = self.response
         if isinstance(body, bytes):
             if body:
                 yield body
             return
         if isinstance(body, AsyncIterable):
-            iterator: Any = body
+            iterator: Any = body.__aiter__()
+        elif isinstance(body, (list, tuple)):
+            iterator = _aiter_sync(body)  # already in memory: no thread needed
         elif isinstance(body, Iterable):
-            # Lists and tuples are in memory; any other iterator may block (a
-            # file, a generator doing I/O), so it is advanced in the thread pool.
-            iterator = _aiter_sync(body) if isinstance(body, (list, tuple)) else run_sync_iterable(body)
+            iterator = iterate_in_threads(body)  # a file, a generator doing I/O: may block
         else:
             raise TypeError(f"Cannot stream a body of type {type(body).__name__}")
-        async for chunk in iterator:
-            if isinstance(chunk, str):
-                chunk = chunk.encode()
-            if chunk:
-                yield bytes(chunk)
+        try:
+            async for chunk in iterator:
+                if isinstance(chunk, str):
+                    chunk = chunk.encode()
+                if chunk:
+                    yield bytes(chunk)
+        finally:
+            await _aclose(iterator)
+
+    async def _discard_body(self) -> None:
+        """Replace the body with nothing, closing what it held open."""
+        body = self.response
+        self.response = b""
+        if not isinstance(body, bytes):
+            await _aclose(body)
+
+    @classmethod
+    def event_stream(
+        cls,
+        events: Iterable[Any] | AsyncIterable[Any],
+        keep_alive: float | None = 15.0,
+        status: int | None = None,
+        headers: Any = None,
+    ) -> Response:
+        """A response streaming ``events`` as Server-Sent Events.
+
+        ``events`` is an async or sync iterable of ``ServerSentEvent`` objects,
+        ``str`` (the data of one event) or ``bytes`` (sent as they are). While
+        no event comes for ``keep_alive`` seconds a comment line is sent, so
+        proxies and the browser keep the connection open (None: never). The
+        response is ``text/event-stream``, not cached (``Cache-Control:
+        no-cache``), not buffered by nginx (``X-Accel-Buffering: no``) and not
+        cut short by RESPONSE_TIMEOUT. When the client leaves, the iterable is
+        closed (its ``finally`` runs)::
+
+            @app.get("/events")
+            async def events():
+                async def ticks():
+                    for number in itertools.count():
+                        yield ServerSentEvent(str(number), event="tick")
+                        await asyncio.sleep(1)
+                return Response.event_stream(ticks())
+        """
+        response = cls(_event_chunks(events, keep_alive), status, headers, content_type="text/event-stream")
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["X-Accel-Buffering"] = "no"
+        response.timeout = None
+        return response
 
     async def make_sequence(self) -> None:
         """Read a streamed body into memory, so it can be read repeatedly."""
@@ -175,67 +228,353 @@ class Response(SansIOResponse):
     ) -> Response:
         """Answer 304, 412 or 206 where the request's conditional headers allow.
 
-        Only GET and HEAD are conditional. With ``accept_ranges`` a single
-        satisfiable ``Range`` gets 206 and that slice of the body (416 when it
-        can't be satisfied); ``complete_length`` defaults to the body's length.
-        Returns the response, changed in place.
+        Only GET and HEAD of a 2xx response are conditional. Preconditions
+        come first (If-Match and If-Unmodified-Since: 412; If-None-Match and
+        If-Modified-Since: 304, with an empty body); then, with
+        ``accept_ranges``, a single satisfiable ``Range`` (still valid under
+        ``If-Range``) gets 206 and that slice of the body, and an
+        unsatisfiable one 416. ``complete_length`` defaults to the body's
+        length; a file body is cut without being read, any other stream is
+        read into memory only to answer a range. Returns the response,
+        changed in place.
         """
-        if request.method not in ("GET", "HEAD"):
+        if request.method not in ("GET", "HEAD") or not 200 <= self.status_code < 300:
             return self
-        if "date" not in self.headers:
-            self.headers["Date"] = http_date()
-        await self.make_sequence()
-        asked = request.headers
+        headers = self.headers
+        if "date" not in headers:
+            headers["Date"] = http_date()
         if accept_ranges:
-            self.headers["Accept-Ranges"] = "bytes" if accept_ranges is True else accept_ranges
-            length = len(self.response) if complete_length is None else complete_length
-            if self._answer_range(asked, length):
-                return self
-        etag = self.headers.get("ETag")
-        last_modified = self.headers.get("Last-Modified")
-        if not is_resource_modified(
-            http_if_modified_since=asked.get("If-Modified-Since"),
-            http_if_none_match=asked.get("If-None-Match"),
-            http_if_match=asked.get("If-Match"),
-            etag=etag,
-            last_modified=last_modified,
-        ):
-            if parse_etags(asked.get("If-Match")):
-                self.status_code = 412
+            headers["Accept-Ranges"] = "bytes" if accept_ranges is True else accept_ranges
+        asked = request.headers
+        failed = _failed_precondition(asked, headers.get("ETag"), headers.get("Last-Modified"))
+        if failed is not None:
+            await self._discard_body()
+            self.status_code = failed
+            headers.pop("Content-Range", None)
+            if failed == 304:
+                headers.pop("Content-Length", None)
             else:
-                self.status_code = 304
-                self.response = b""
-                self.headers.pop("Content-Length", None)
-                self.headers.pop("Content-Range", None)
+                headers["Content-Length"] = "0"
+            return self
+        if accept_ranges and self.status_code == 200 and "Range" in asked:
+            if await self._answer_range(asked, complete_length):
+                return self
+        if (
+            complete_length is not None
+            and self.automatically_set_content_length
+            and "content-length" not in headers
+            and not isinstance(self.response, bytes)
+        ):
+            headers["Content-Length"] = str(complete_length)
         return self
 
-    def _answer_range(self, asked: Any, length: int) -> bool:
+    async def _answer_range(self, asked: Any, complete_length: int | None) -> bool:
         """Cut the body down to the one range asked for; True if it did (206)."""
-        value = asked.get("Range")
-        if value is None or self.status_code != 200 or not length:
-            return False
-        if "If-Range" in asked and is_resource_modified(
-            http_range=value,
-            http_if_range=asked.get("If-Range"),
-            etag=self.headers.get("ETag"),
-            last_modified=self.headers.get("Last-Modified"),
-            ignore_if_range=False,
+        if "If-Range" in asked and not _if_range_holds(
+            asked["If-Range"], self.headers.get("ETag"), self.headers.get("Last-Modified")
         ):
             return False  # the client's copy is stale: it gets the whole body
-        ranges = parse_range_header(value)
+        ranges = parse_range_header(asked["Range"])
         if ranges is None or ranges.units != "bytes":
             return False  # a unit or syntax we don't know: ignore the header (RFC 9110)
+        body = self.response
+        length = complete_length
+        if length is None:
+            if isinstance(body, FileBody):
+                length = body.length
+            else:
+                await self.make_sequence()
+                body = self.response
+                length = len(body)
+        if not length:
+            return False  # an empty or unknown length: nothing to cut
         span = ranges.range_for_length(length)  # None for several ranges, too
         if span is None:
+            await self._discard_body()
             raise RequestedRangeNotSatisfiable(length=length)
         start, stop = span
-        self.response = self.response[start:stop]
+        if isinstance(body, FileBody):
+            body.set_range(body.start + start, body.start + stop)
+        else:
+            if not isinstance(body, bytes):
+                await self.make_sequence()
+                body = self.response
+            self.response = body[start:stop]
         self.headers["Content-Range"] = f"bytes {start}-{stop - 1}/{length}"
         self.headers["Content-Length"] = str(stop - start)
         self.status_code = 206
         return True
 
 
+def _failed_precondition(asked: Any, etag_header: str | None, last_modified_header: str | None) -> int | None:
+    """412 or 304 where the request's preconditions fail (RFC 9110, 13.2.2), else None."""
+    etag, weak = unquote_etag(etag_header) if etag_header else (None, False)
+    if_match = asked.get("If-Match")
+    if if_match is not None:
+        tags = parse_etags(if_match)
+        if etag is None or not (tags.star_tag or (not weak and tags.contains(etag))):
+            return 412  # If-Match compares strongly: a weak tag never matches
+    else:
+        since = parse_date(asked.get("If-Unmodified-Since"))
+        last_modified = parse_date(last_modified_header)
+        if since is not None and last_modified is not None and last_modified > since:
+            return 412
+    if_none_match = asked.get("If-None-Match")
+    if if_none_match is not None:
+        tags = parse_etags(if_none_match)
+        if tags.star_tag or (etag is not None and tags.contains_weak(etag)):
+            return 304
+    else:
+        since = parse_date(asked.get("If-Modified-Since"))
+        last_modified = parse_date(last_modified_header)
+        if since is not None and last_modified is not None and last_modified <= since:
+            return 304
+    return None
+
+
+def _if_range_holds(value: str, etag_header: str | None, last_modified_header: str | None) -> bool:
+    """True if the client's copy named by ``If-Range`` is the current one (strong comparison)."""
+    value = value.strip()
+    if value[:1] == '"' or value[:2] == "W/":
+        if value[:2] == "W/" or not etag_header:
+            return False
+        etag, weak = unquote_etag(etag_header)
+        return not weak and unquote_etag(value)[0] == etag
+    date = parse_date(value)
+    return date is not None and date == parse_date(last_modified_header)
+
+
+class FileBody:
+    """A file's content, read in chunks in the thread pool as it is sent.
+
+    ``source`` is a path or a binary file object (read from ``offset``, its
+    position when it was handed over); ``size`` is the number of bytes to
+    send, None when unknown (read to the end). A range request narrows what
+    is sent with ``set_range``. A file object is closed once read, or by
+    ``aclose()`` if it never is. Where the server offers the ASGI
+    ``http.response.pathsend`` extension, a whole file given by path is
+    handed to the server instead of being read here.
+    """
+
+    chunk_size = 64 * 1024
+
+    def __init__(self, source: str | os.PathLike[str] | IO[bytes], size: int | None = None, offset: int = 0) -> None:
+        if isinstance(source, (str, os.PathLike)):
+            self.path: str | None = os.path.abspath(os.fspath(source))
+            self.file: IO[bytes] | None = None
+        else:
+            self.path = None
+            self.file = source
+        self.offset = offset
+        self.size = size
+        self.start = 0
+        self.stop = size
+
+    @property
+    def length(self) -> int | None:
+        """The number of bytes that will be sent (None when unknown)."""
+        return None if self.stop is None else self.stop - self.start
+
+    @property
+    def is_whole(self) -> bool:
+        """True when the whole file is sent (no range cut from it)."""
+        return self.start == 0 and self.stop == self.size
+
+    def set_range(self, start: int, stop: int) -> None:
+        """Send only bytes ``start`` to ``stop`` (exclusive) of the content."""
+        self.start, self.stop = start, stop
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._chunks()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        remaining = self.length
+        want = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
+        position = self.offset + self.start
+        file = self.file
+        in_memory = isinstance(file, io.BytesIO)
+        if file is None:
+            file, data = await loop.run_in_executor(None, _open_and_read, self.path, position, want, remaining)
+        elif in_memory:
+            data = _seek_and_read(file, position, want)
+        else:
+            data = await loop.run_in_executor(None, _seek_and_read, file, position, want)
+        try:
+            while data:
+                yield data
+                if remaining is not None:
+                    remaining -= len(data)
+                    if remaining <= 0:
+                        break
+                if file is None:
+                    break  # _open_and_read read it all and closed it
+                want = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
+                data = file.read(want) if in_memory else await loop.run_in_executor(None, file.read, want)
+        finally:
+            if file is not None:
+                file.close()
+
+    async def aclose(self) -> None:
+        """Close the file object if the body is never read."""
+        if self.file is not None:
+            self.file.close()
+
+
+def _open_and_read(path: str, position: int, want: int, remaining: int | None) -> tuple[IO[bytes] | None, bytes]:
+    """Open ``path`` and read its first chunk; the file comes back open only if more is left."""
+    file = open(path, "rb")
+    try:
+        if position:
+            file.seek(position)
+        data = file.read(want)
+    except BaseException:
+        file.close()
+        raise
+    if (remaining is not None and len(data) >= remaining) or len(data) < want:
+        file.close()
+        return None, data
+    return file, data
+
+
+def _seek_and_read(file: IO[bytes], position: int, want: int) -> bytes:
+    if position and file.seekable():
+        file.seek(position)
+    return file.read(want)
+
+
+async def _aclose(iterator: Any) -> None:
+    """Close an (async) iterator, if it can be closed."""
+    close = getattr(iterator, "aclose", None)
+    if close is not None:
+        await close()
+        return
+    close = getattr(iterator, "close", None)
+    if close is not None:
+        result = close()
+        if asyncio.iscoroutine(result):
+            await result
+
+
 async def _aiter_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
     for item in iterable:
         yield item
+
+
+_STOP = object()
+
+
+def _next_or_stop(iterator: Any) -> Any:
+    try:
+        return next(iterator)
+    except StopIteration:
+        return _STOP
+
+
+def _step(lock: threading.Lock, context: contextvars.Context, iterator: Any) -> Any:
+    with lock:
+        return context.run(_next_or_stop, iterator)
+
+
+def _close_after_step(lock: threading.Lock, context: contextvars.Context, close: Any) -> None:
+    with lock:  # waits for a step still running in another thread
+        try:
+            context.run(close)
+        except Exception:
+            pass  # nobody is left to tell: the response is over
+
+
+async def iterate_in_threads(iterable: Iterable[Any]) -> AsyncIterator[Any]:
+    """Iterate a sync iterable in the thread pool, one item per hop.
+
+    Every step runs in one copy of the caller's context (so ``request`` and
+    ``g`` are there, and what the iterator sets stays set). If the
+    iteration is abandoned while a step runs (the client left, a timeout),
+    the iterator is closed in the thread pool once that step returns,
+    without the caller waiting for it.
+    """
+    loop = asyncio.get_running_loop()
+    context = contextvars.copy_context()
+    iterator = iter(iterable)
+    lock = threading.Lock()
+    stepping = False
+    try:
+        while True:
+            stepping = True
+            item = await loop.run_in_executor(None, _step, lock, context, iterator)
+            stepping = False
+            if item is _STOP:
+                return
+            yield item
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            closing = loop.run_in_executor(None, _close_after_step, lock, context, close)
+            if not stepping:
+                await closing
+
+
+_KEEP_ALIVE = b": keep-alive\n\n"
+
+
+class _Raised:
+    __slots__ = ("error",)
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+def _encode_event(event: Any) -> bytes:
+    if isinstance(event, ServerSentEvent):
+        return event.encode()
+    if isinstance(event, str):
+        return ServerSentEvent(event).encode()
+    if isinstance(event, (bytes, bytearray, memoryview)):
+        return bytes(event)
+    raise TypeError(f"An event stream sends ServerSentEvent, str or bytes, not {type(event).__name__}")
+
+
+async def _event_chunks(events: Any, keep_alive: float | None) -> AsyncIterator[bytes]:
+    """Encode ``events``; with ``keep_alive``, a comment whenever none came for that long.
+
+    The events are drawn in one task of their own, so waiting for the next
+    one can time out without cancelling the iterable (which would end it).
+    """
+    iterator = events.__aiter__() if isinstance(events, AsyncIterable) else iterate_in_threads(events)
+    if keep_alive is None:
+        try:
+            async for event in iterator:
+                yield _encode_event(event)
+        finally:
+            await _aclose(iterator)
+        return
+    queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=1)
+    producer = asyncio.get_running_loop().create_task(_produce(iterator, queue))
+    try:
+        while True:
+            try:
+                async with asyncio.timeout(keep_alive):
+                    item = await queue.get()
+            except TimeoutError:
+                yield _KEEP_ALIVE
+                continue
+            if item is _STOP:
+                return
+            if isinstance(item, _Raised):
+                raise item.error
+            yield _encode_event(item)
+    finally:
+        producer.cancel()
+        await asyncio.wait((producer,))
+
+
+async def _produce(iterator: Any, queue: asyncio.Queue[Any]) -> None:
+    try:
+        async for event in iterator:
+            await queue.put(event)
+    except Exception as error:
+        await queue.put(_Raised(error))
+    else:
+        await queue.put(_STOP)
+    finally:
+        await _aclose(iterator)
