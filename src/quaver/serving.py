@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import errno
 import os
 import signal
 import sys
@@ -197,16 +198,28 @@ def run_app(
     print(f" * Debug mode: {'on' if app.debug else 'off'}", flush=True)
     print(f" * Running on {scheme}://{host}:{port} (CTRL + C to quit)", flush=True)
 
-    restart = asyncio.run(_serve(app, config, serve, use_reloader))
-    if restart:
-        os.execv(sys.executable, [sys.executable, *sys.argv])
+    try:
+        changed = asyncio.run(_serve(app, config, serve, use_reloader))
+    except KeyboardInterrupt:  # Ctrl-C before the server had set its handlers
+        return
+    except OSError as error:
+        if error.errno != errno.EADDRINUSE:
+            raise
+        print(f" * Address {host}:{port} is already in use by another program.", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
+    if changed is not None:
+        print(f" * Detected change in {changed!r}, reloading", flush=True)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
 
 
-async def _serve(app: Any, config: Any, serve: Any, use_reloader: bool) -> bool:
-    """Run Hypercorn until a signal (False) or a changed source file (True)."""
+async def _serve(app: Any, config: Any, serve: Any, use_reloader: bool) -> str | None:
+    """Run Hypercorn until a signal (return None) or until a loaded source
+    file changes (return its path)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    state = {"restart": False}
+    changed: list[str] = []
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
@@ -216,8 +229,7 @@ async def _serve(app: Any, config: Any, serve: Any, use_reloader: bool) -> bool:
     if use_reloader:
 
         async def watch() -> None:
-            await _wait_for_change()
-            state["restart"] = True
+            changed.append(await _wait_for_change())
             stop.set()
 
         watcher = loop.create_task(watch())
@@ -226,7 +238,7 @@ async def _serve(app: Any, config: Any, serve: Any, use_reloader: bool) -> bool:
     finally:
         if watcher is not None:
             watcher.cancel()
-    return state["restart"]
+    return changed[0] if changed else None
 
 
 def _module_files() -> dict[str, float]:
@@ -241,14 +253,14 @@ def _module_files() -> dict[str, float]:
     return mtimes
 
 
-async def _wait_for_change(interval: float = 1.0) -> None:
-    """Return when a loaded module's source file changes."""
+async def _wait_for_change(interval: float = 0.5) -> str:
+    """Wait until the source file of a loaded module changes (or goes); return its path."""
     before = _module_files()
     while True:
         await asyncio.sleep(interval)
         for path, mtime in before.items():
             try:
                 if os.stat(path).st_mtime != mtime:
-                    return
+                    return path
             except OSError:
-                return
+                return path

@@ -7,12 +7,14 @@ from typing import Any
 from click.testing import CliRunner
 
 from .app import LifespanError, TestApp
-from .client import CookieJar, QuaverClient
+from .client import QuaverClient
 from .connections import TestHTTPConnection
+from .cookies import Cookie, CookieJar
 from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, sentinel
 from .websocket import TestWebsocketConnection, WebsocketDisconnectError, WebsocketResponseError
 
 __all__ = (
+    "Cookie",
     "CookieJar",
     "LifespanError",
     "QuaverCliRunner",

@@ -3,79 +3,31 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from http.cookies import SimpleCookie
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import dump_cookie
 
-from .connections import TestHTTPConnection, build_response
+from .connections import TestHTTPConnection, build_response, decode_headers
+from .cookies import CookieJar
 from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, sentinel
 
 _REDIRECTS = {301, 302, 303, 305, 307, 308}
-
-
-class CookieJar:
-    """Cookies set by responses, sent back on later requests that match them."""
-
-    def __init__(self) -> None:
-        self._cookies: dict[tuple[str, str, str], tuple[str, float | None]] = {}
-
-    def set(self, domain: str, path: str, name: str, value: str, expires: float | None) -> None:
-        if expires is not None and expires <= time.time():
-            self._cookies.pop((domain, path, name), None)
-        else:
-            self._cookies[(domain, path, name)] = (value, expires)
-
-    def update_from_headers(self, headers: Headers, request_host: str) -> None:
-        for header in headers.getlist("Set-Cookie"):
-            parsed = SimpleCookie()
-            try:
-                parsed.load(header)
-            except Exception:
-                continue
-            for name, morsel in parsed.items():
-                domain = (morsel["domain"] or request_host).lstrip(".").lower()
-                path = morsel["path"] or "/"
-                expires: float | None = None
-                if morsel["max-age"]:
-                    expires = time.time() + int(morsel["max-age"])
-                elif morsel["expires"]:
-                    from werkzeug.http import parse_date
-
-                    when = parse_date(morsel["expires"])
-                    expires = when.timestamp() if when is not None else None
-                self.set(domain, path, name, morsel.value, expires)
-
-    def header_for(self, host: str, path: str) -> str | None:
-        host = host.partition(":")[0].lower()
-        now = time.time()
-        pairs = []
-        for (domain, cookie_path, name), (value, expires) in list(self._cookies.items()):
-            if expires is not None and expires <= now:
-                del self._cookies[(domain, cookie_path, name)]
-                continue
-            if (host == domain or host.endswith("." + domain)) and path.startswith(cookie_path):
-                pairs.append(f"{name}={value}")
-        return "; ".join(pairs) if pairs else None
-
-    def get(self, name: str, domain: str = "localhost", path: str = "/") -> str | None:
-        found = self._cookies.get((domain, path, name))
-        return found[0] if found is not None else None
-
-    def __iter__(self) -> Any:
-        return iter(self._cookies)
-
-    def __len__(self) -> int:
-        return len(self._cookies)
+_MAX_REDIRECTS = 20
+_BODY_HEADERS = ("Content-Type", "Content-Length", "Transfer-Encoding")
 
 
 class QuaverClient:
-    """Sends requests to an app without a server: ``await client.get("/")``."""
+    """Sends requests to an app without a server: ``await client.get("/")``.
+
+    Cookies the app sets are kept in ``cookie_jar`` and sent back on later
+    requests. Used as ``async with app.test_client() as client:``, the
+    request context of the last request stays pushed until the block ends,
+    so ``request``, ``session`` and ``g`` can be inspected after it.
+    """
 
     http_connection_class = TestHTTPConnection
 
@@ -84,46 +36,46 @@ class QuaverClient:
         self.cookie_jar: CookieJar | None = CookieJar() if use_cookies else None
         self.preserve_context = False
         self.push_promises: list[tuple[str, Headers]] = []
+        self._preserved: list[tuple[Any, BaseException | None]] = []
 
     # -- building requests --------------------------------------------
-    def _prepare(
+    def _scope(
         self,
+        type_: str,
         path: str,
         method: str,
         headers: Any,
-        data: Any,
-        form: Any,
-        files: Any,
         query_string: Any,
-        json: Any,
         scheme: str,
         root_path: str,
         http_version: str,
         scope_base: dict[str, Any] | None,
         auth: Any,
         subdomain: str | None,
-        type_: str = "http",
-    ) -> tuple[dict[str, Any], bytes]:
+        body_headers: Headers | None = None,
+        body: bytes = b"",
+    ) -> dict[str, Any]:
+        """The ASGI scope for a request: its headers completed with Host,
+        the body's headers and the cookies from the jar."""
         headers, path, query_bytes = make_test_headers_path_and_query_string(
             self.app, path, headers, query_string, auth, subdomain
         )
-        body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=self.app)
-        for key, value in body_headers.items():
+        for key, value in (body_headers or Headers()).items():
             headers.setdefault(key, value)
-        if body and "Content-Length" not in headers and type_ == "http":
+        if body and "Content-Length" not in headers and "Transfer-Encoding" not in headers:
             headers["Content-Length"] = str(len(body))
-        if self.cookie_jar is not None and "Cookie" not in headers:
-            cookie = self.cookie_jar.header_for(headers["Host"], path)
-            if cookie is not None:
-                headers["Cookie"] = cookie
         scope = make_test_scope(type_, path, method, headers, query_bytes, scheme, root_path, http_version, scope_base)
-        if type_ == "http":
-            scope["extensions"] = {"http.response.push": {}}
-        return scope, body
+        if self.cookie_jar is not None and "Cookie" not in headers:
+            secure = scope["scheme"] in ("https", "wss")
+            cookie = self.cookie_jar.header_for(headers["Host"], scope["raw_path"].decode("ascii"), secure)
+            if cookie is not None:
+                scope["headers"] = [*scope["headers"], (b"cookie", cookie.encode("latin-1"))]
+        return scope
 
-    def _store_cookies(self, headers: Headers, host: str) -> None:
+    def _store_cookies(self, headers: Headers, scope: dict[str, Any]) -> None:
         if self.cookie_jar is not None:
-            self.cookie_jar.update_from_headers(headers, host.partition(":")[0])
+            host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")
+            self.cookie_jar.update_from_headers(headers, host, scope["raw_path"].decode("ascii"))
 
     # -- sending ------------------------------------------------------
     async def open(
@@ -145,33 +97,47 @@ class QuaverClient:
         auth: Any = None,
         subdomain: str | None = None,
     ) -> Any:
-        """Send a request and return the app's response (its body read)."""
-        response = await self._send_once(
-            path, method, headers, data, form, files, query_string, json, scheme, root_path,
-            http_version, scope_base, auth, subdomain,
+        """Send a request and return the app's response, its body read.
+
+        With ``follow_redirects`` the client goes on to each ``Location``:
+        307 and 308 repeat the method and body, the other redirects become
+        a GET (a HEAD stays a HEAD) without a body.
+        """
+        self.push_promises = []
+        body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=self.app)
+        scope = self._scope(
+            "http", path, method, headers, query_string, scheme, root_path, http_version, scope_base,
+            auth, subdomain, body_headers, body,
         )
-        redirects = 0
+        response = await self._send(scope, body)
+        seen = 0
         while follow_redirects and response.status_code in _REDIRECTS and "Location" in response.headers:
-            redirects += 1
-            if redirects > 20:
-                raise RuntimeError("Too many redirects")
-            location = urlsplit(response.headers["Location"])
-            next_path = location.path or "/"
-            if location.query:
-                next_path += "?" + location.query
-            if response.status_code == 303 or (response.status_code in (301, 302) and method == "POST"):
-                method, data, form, files, json = "GET", None, None, None, sentinel
-            host_headers = Headers(headers) if headers is not None else Headers()
-            if location.netloc:
-                host_headers["Host"] = location.netloc
-            response = await self._send_once(
-                next_path, method, host_headers, data, form, files, None, json, location.scheme or scheme,
-                root_path, http_version, scope_base, auth, None,
+            seen += 1
+            if seen > _MAX_REDIRECTS:
+                raise RuntimeError(f"More than {_MAX_REDIRECTS} redirects, the last to {response.headers['Location']!r}")
+            target = urlsplit(urljoin(scope["raw_path"].decode("ascii"), response.headers["Location"]))
+            headers = Headers(headers) if headers is not None else Headers()
+            if target.netloc:
+                headers["Host"] = target.netloc
+            if response.status_code not in (307, 308):
+                if method != "HEAD":
+                    method = "GET"
+                body, body_headers = b"", Headers()
+                for name in _BODY_HEADERS:
+                    headers.remove(name)
+            next_path = (target.path or "/") + ("?" + target.query if target.query else "")
+            scope = self._scope(
+                "http", next_path, method, headers, None, target.scheme or scheme, root_path, http_version,
+                scope_base, auth, None, body_headers, body,
             )
+            response = await self._send(scope, body)
         return response
 
-    async def _send_once(self, *args: Any) -> Any:
-        scope, body = self._prepare(*args)
+    async def _send(self, scope: dict[str, Any], body: bytes) -> Any:
+        """Run the app on one request whose body is ``body``; return its response."""
+        await self._pop_preserved()
+        if self.preserve_context:
+            scope["_quaver_preserve"] = self._preserved
         sent = False
         finished = asyncio.Event()
         status = 500
@@ -197,17 +163,21 @@ class QuaverClient:
                 if not message.get("more_body", False):
                     finished.set()
             elif kind == "http.response.push":
-                self.push_promises.append((message["path"], Headers(
-                    [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
-                )))
+                self.push_promises.append((message["path"], decode_headers(message.get("headers", []))))
 
         try:
             await self.app(scope, receive, send)
         finally:
             finished.set()
         response = build_response(self.app, status, raw_headers, b"".join(chunks))
-        self._store_cookies(response.headers, dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1"))
+        self._store_cookies(response.headers, scope)
         return response
+
+    async def _pop_preserved(self) -> None:
+        """Pop the request contexts kept from earlier requests, newest first."""
+        while self._preserved:
+            ctx, error = self._preserved.pop()
+            await ctx.pop(error)
 
     def request(
         self,
@@ -223,13 +193,12 @@ class QuaverClient:
         auth: Any = None,
         subdomain: str | None = None,
     ) -> TestHTTPConnection:
-        """A streaming request: ``async with client.request(path) as connection:``."""
-        scope, _ = self._prepare(
-            path, method, headers, None, None, None, query_string, sentinel, scheme, root_path,
-            http_version, scope_base, auth, subdomain,
+        """A streaming request: ``async with client.request(path, method="POST") as connection:``;
+        see :class:`TestHTTPConnection`. The body is sent with ``connection.send``."""
+        scope = self._scope(
+            "http", path, method, headers, query_string, scheme, root_path, http_version, scope_base, auth, subdomain
         )
-        host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")
-        return self.http_connection_class(self.app, scope, lambda h: self._store_cookies(h, host))
+        return self.http_connection_class(self.app, scope, lambda headers: self._store_cookies(headers, scope))
 
     def websocket(
         self,
@@ -251,9 +220,9 @@ class QuaverClient:
         headers = Headers(headers) if headers is not None else Headers()
         if subprotocols:
             headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
-        scope, _ = self._prepare(
-            path, "GET", headers, None, None, None, query_string, sentinel, scheme, root_path,
-            http_version, scope_base, auth, subdomain, "websocket",
+        scope = self._scope(
+            "websocket", path, "GET", headers, query_string, scheme, root_path, http_version, scope_base,
+            auth, subdomain,
         )
         return TestWebsocketConnection(self.app, scope)
 
@@ -302,14 +271,14 @@ class QuaverClient:
             key, value, max_age=max_age, expires=expires, path=path, domain=domain,
             secure=secure, httponly=httponly, samesite=samesite,
         )
-        self.cookie_jar.update_from_headers(Headers([("Set-Cookie", header)]), server_name)
+        self.cookie_jar.update_from_headers(Headers([("Set-Cookie", header)]), server_name, path)
 
     def delete_cookie(self, server_name: str, key: str, path: str = "/", domain: str | None = None) -> None:
         """Remove a cookie from the jar."""
         self.set_cookie(server_name, key, expires=0, max_age=0, path=path, domain=domain)
 
     def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> str | None:
-        """The value of a cookie in the jar, or None."""
+        """The value (unquoted) of the cookie ``key`` stored for ``domain`` and ``path``, or None."""
         return self.cookie_jar.get(key, domain, path) if self.cookie_jar is not None else None
 
     @asynccontextmanager
@@ -319,7 +288,8 @@ class QuaverClient:
             raise RuntimeError("Session transactions only make sense with cookies enabled.")
         headers = Headers(kwargs.pop("headers", None) or {})
         host = headers.get("Host") or self.app.config["SERVER_NAME"] or "localhost"
-        cookie = self.cookie_jar.header_for(host, path.partition("?")[0])
+        secure = kwargs.get("scheme", "http") == "https"
+        cookie = self.cookie_jar.header_for(host, path.partition("?")[0], secure)
         if cookie is not None:
             headers["Cookie"] = cookie
         ctx = self.app.test_request_context(path, headers=headers, **kwargs)
@@ -334,7 +304,7 @@ class QuaverClient:
                 result = interface.save_session(self.app, session, response)
                 if asyncio.iscoroutine(result):
                     await result
-        self._store_cookies(response.headers, host)
+        self.cookie_jar.update_from_headers(response.headers, host, path.partition("?")[0])
 
     async def __aenter__(self) -> QuaverClient:
         self.preserve_context = True
@@ -342,3 +312,4 @@ class QuaverClient:
 
     async def __aexit__(self, *exc_info: Any) -> None:
         self.preserve_context = False
+        await self._pop_preserved()

@@ -1,0 +1,1 @@
+"""The disks example's blueprints."""
