@@ -41,7 +41,12 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
         error = exc
         await ctx.pop(exc)
         if isinstance(exc, Exception):
-            await _send_plain_500(send)
+            if app.debug:
+                from .debug import traceback_response
+
+                await send_response(app, request, traceback_response(exc, app.response_class), send)
+            else:
+                await _send_plain_500(send)
         raise
     preserved = scope.get("_quaver_preserve")  # the test client's list, while it keeps contexts
     if preserved is None:
