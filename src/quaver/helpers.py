@@ -25,7 +25,8 @@ from werkzeug.utils import redirect as _werkzeug_redirect
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, request_ctx
 from .json import jsonify
 from .signals import message_flashed
-from .wrappers.response import FileBody, iterate_in_threads
+from .utils import run_sync_iterable
+from .wrappers.response import FileBody
 
 __all__ = (
     "abort",
@@ -126,7 +127,7 @@ def _keep_context(make_iterable: Callable[[], Any]) -> Callable[[], AsyncIterato
                 iterator = iterable.__aiter__()
                 close = getattr(iterator, "aclose", None)
             else:
-                iterator = iterate_in_threads(iterable)  # a sync generator may block: threads
+                iterator = run_sync_iterable(iterable)  # a sync generator may block: threads
                 close = iterator.aclose
             try:
                 async for item in iterator:

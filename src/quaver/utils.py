@@ -63,38 +63,45 @@ def _next_or_stop(iterator: Any) -> Any:
         return _STOP
 
 
+def _step(lock: threading.Lock, context: contextvars.Context, iterator: Any) -> Any:
+    with lock:
+        return context.run(_next_or_stop, iterator)
+
+
+def _close_after_step(lock: threading.Lock, context: contextvars.Context, close: Any) -> None:
+    with lock:  # waits for a step still running in another thread
+        context.run(close)
+
+
 async def run_sync_iterable(iterable: Iterable[Any]) -> AsyncIterator[Any]:
     """Iterate a sync iterable in the thread pool, one item per hop.
 
-    If the consumer is cancelled while a step runs in a thread, closing the
-    iterator waits for that step (a lock orders them), so the copied context
-    is never entered twice at once.
+    Every step runs in one copy of the caller's context (so ``request`` and
+    ``g`` are there, and what the iterator sets stays set). If the iteration
+    is abandoned while a step runs (the client left, a timeout), the iterator
+    is closed in the thread pool once that step returns, without the caller
+    waiting for it.
     """
     loop = asyncio.get_running_loop()
     context = contextvars.copy_context()
     context.run(_caller_loop.set, loop)
     iterator = iter(iterable)
     lock = threading.Lock()
-
-    def step() -> Any:
-        with lock:
-            return context.run(_next_or_stop, iterator)
-
+    stepping = False
     try:
         while True:
-            item = await loop.run_in_executor(None, step)
+            stepping = True
+            item = await loop.run_in_executor(None, _step, lock, context, iterator)
+            stepping = False
             if item is _STOP:
                 return
             yield item
     finally:
         close = getattr(iterator, "close", None)
         if close is not None:
-
-            def finish() -> None:
-                with lock:
-                    context.run(close)
-
-            await loop.run_in_executor(None, finish)
+            closing = loop.run_in_executor(None, _close_after_step, lock, context, close)
+            if not stepping:
+                await closing
 
 
 def ensure_async(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

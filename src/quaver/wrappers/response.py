@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import contextvars
 import io
 import json
 import os
-import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import IO, Any
 
@@ -18,6 +16,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property, get_content_type
 
 from ..datastructures import ServerSentEvent
+from ..utils import run_sync_iterable
 
 
 _TEXT_CONTENT_TYPES: dict[type, str] = {}
@@ -122,7 +121,7 @@ class Response(SansIOResponse):
         elif isinstance(body, (list, tuple)):
             iterator = _aiter_sync(body)  # already in memory: no thread needed
         elif isinstance(body, Iterable):
-            iterator = iterate_in_threads(body)  # a file, a generator doing I/O: may block
+            iterator = run_sync_iterable(body)  # a file, a generator doing I/O: may block
         else:
             raise TypeError(f"Cannot stream a body of type {type(body).__name__}")
         try:
@@ -461,57 +460,7 @@ async def _aiter_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
         yield item
 
 
-_STOP = object()
-
-
-def _next_or_stop(iterator: Any) -> Any:
-    try:
-        return next(iterator)
-    except StopIteration:
-        return _STOP
-
-
-def _step(lock: threading.Lock, context: contextvars.Context, iterator: Any) -> Any:
-    with lock:
-        return context.run(_next_or_stop, iterator)
-
-
-def _close_after_step(lock: threading.Lock, context: contextvars.Context, close: Any) -> None:
-    with lock:  # waits for a step still running in another thread
-        try:
-            context.run(close)
-        except Exception:
-            pass  # nobody is left to tell: the response is over
-
-
-async def iterate_in_threads(iterable: Iterable[Any]) -> AsyncIterator[Any]:
-    """Iterate a sync iterable in the thread pool, one item per hop.
-
-    Every step runs in one copy of the caller's context (so ``request`` and
-    ``g`` are there, and what the iterator sets stays set). If the
-    iteration is abandoned while a step runs (the client left, a timeout),
-    the iterator is closed in the thread pool once that step returns,
-    without the caller waiting for it.
-    """
-    loop = asyncio.get_running_loop()
-    context = contextvars.copy_context()
-    iterator = iter(iterable)
-    lock = threading.Lock()
-    stepping = False
-    try:
-        while True:
-            stepping = True
-            item = await loop.run_in_executor(None, _step, lock, context, iterator)
-            stepping = False
-            if item is _STOP:
-                return
-            yield item
-    finally:
-        close = getattr(iterator, "close", None)
-        if close is not None:
-            closing = loop.run_in_executor(None, _close_after_step, lock, context, close)
-            if not stepping:
-                await closing
+_STOP = object()  # ends the event queue
 
 
 _KEEP_ALIVE = b": keep-alive\n\n"
@@ -540,7 +489,7 @@ async def _event_chunks(events: Any, keep_alive: float | None) -> AsyncIterator[
     The events are drawn in one task of their own, so waiting for the next
     one can time out without cancelling the iterable (which would end it).
     """
-    iterator = events.__aiter__() if isinstance(events, AsyncIterable) else iterate_in_threads(events)
+    iterator = events.__aiter__() if isinstance(events, AsyncIterable) else run_sync_iterable(events)
     if keep_alive is None:
         try:
             async for event in iterator:
