@@ -1,100 +1,320 @@
-"""The ``quaver`` command and the app's command group."""
+"""The ``quaver`` command and the app's command group.
+
+``quaver --app NAME COMMAND`` finds the app (see :class:`ScriptInfo`), loads
+``.env`` and ``.quaverenv`` when python-dotenv is installed, and runs one of
+``run``, ``routes``, ``shell`` or a command the app or its blueprints added
+with ``app.cli.command()``. Commands on an :class:`AppGroup` run inside the
+app context; ``async def`` commands are run with asyncio.
+"""
 
 from __future__ import annotations
 
-import importlib
+import ast
+import asyncio
+import contextvars
+import inspect
 import os
+import platform
 import sys
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from functools import update_wrapper
+from importlib import import_module
+from importlib.metadata import version as _package_version
 from typing import Any
 
 import click
 
-__all__ = ("AppGroup", "ScriptInfo", "main", "with_appcontext")
+__all__ = (
+    "AppGroup",
+    "NoAppException",
+    "QuaverGroup",
+    "ScriptInfo",
+    "load_dotenv",
+    "main",
+    "pass_script_info",
+    "with_appcontext",
+)
+
+_FACTORY_NAMES = ("create_app", "make_app")
+_APP_NAMES = ("app", "application")
+
+
+class NoAppException(click.UsageError):
+    """The app named by ``--app`` or ``QUAVER_APP`` could not be loaded."""
+
+
+# ----------------------------------------------------------------------
+# Finding the app
+# ----------------------------------------------------------------------
+def _is_app(value: Any) -> bool:
+    from .app import Quaver
+
+    return isinstance(value, Quaver)
+
+
+def _call_factory(factory: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], where: str) -> Any:
+    try:
+        app = factory(*args, **kwargs)
+    except TypeError as error:
+        if _error_is_from_call(factory):
+            raise NoAppException(f"Could not call the factory {where} with these arguments: {error}") from error
+        raise
+    if not _is_app(app):
+        raise NoAppException(f"The factory {where} returned {app!r}, not a Quaver app.")
+    return app
+
+
+def _error_is_from_call(factory: Callable[..., Any]) -> bool:
+    """True if the TypeError being handled came from calling ``factory``
+    itself (wrong arguments), not from inside it."""
+    tb = sys.exc_info()[2]
+    while tb is not None:
+        if tb.tb_frame.f_code is getattr(factory, "__code__", None):
+            return False
+        tb = tb.tb_next
+    return True
+
+
+def find_best_app(module: Any) -> Any:
+    """The app in ``module``: ``app`` or ``application``, the only app
+    among its globals, or what ``create_app()``/``make_app()`` returns."""
+    for name in _APP_NAMES:
+        value = getattr(module, name, None)
+        if _is_app(value):
+            return value
+    apps = [value for value in vars(module).values() if _is_app(value)]
+    if len(apps) == 1:
+        return apps[0]
+    if len(apps) > 1:
+        raise NoAppException(
+            f"Found several apps in module {module.__name__!r}. Name the one to use: '{module.__name__}:name'."
+        )
+    for name in _FACTORY_NAMES:
+        factory = getattr(module, name, None)
+        if inspect.isfunction(factory):
+            return _call_factory(factory, [], {}, f"{name!r} in module {module.__name__!r}")
+    raise NoAppException(
+        f"Could not find a Quaver app or factory in module {module.__name__!r}. Use '{module.__name__}:name'."
+    )
+
+
+def find_app_by_string(module: Any, spec: str) -> Any:
+    """The app named by ``spec`` in ``module``: an attribute name, or a
+    call with literal arguments such as ``create_app('dev', testing=True)``."""
+    try:
+        expr = ast.parse(spec.strip(), mode="eval").body
+    except SyntaxError:
+        raise NoAppException(f"Could not parse {spec!r} as an attribute name or a function call.") from None
+    if isinstance(expr, ast.Name):
+        name, call = expr.id, None
+    elif isinstance(expr, ast.Call) and isinstance(expr.func, ast.Name):
+        name, call = expr.func.id, expr
+    else:
+        raise NoAppException(f"Could not parse {spec!r} as an attribute name or a function call.")
+    try:
+        value = getattr(module, name)
+    except AttributeError:
+        raise NoAppException(f"Module {module.__name__!r} has no attribute {name!r}.") from None
+    where = f"{name!r} in module {module.__name__!r}"
+    if call is not None:
+        try:
+            args = [ast.literal_eval(arg) for arg in call.args]
+            kwargs = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg is not None}
+        except ValueError:
+            raise NoAppException(f"The arguments in {spec!r} must be Python literals.") from None
+        return _call_factory(value, args, kwargs, where)
+    if _is_app(value):
+        return value
+    if inspect.isfunction(value):
+        return _call_factory(value, [], {}, where)
+    raise NoAppException(f"{where} is {value!r}, not a Quaver app or a factory.")
+
+
+def prepare_import(path: str) -> str:
+    """The module name for ``path`` (a dotted name or a file path), with
+    the directory it is imported from put first on ``sys.path``."""
+    path = os.path.realpath(path) if (path.endswith(".py") or os.sep in path) else path
+    if not os.path.isabs(path):
+        if os.getcwd() not in sys.path:
+            sys.path.insert(0, os.getcwd())
+        return path
+    base, ext = os.path.splitext(path)
+    if ext != ".py":
+        base = path
+    if os.path.basename(base) == "__init__":
+        base = os.path.dirname(base)
+    names = []
+    while True:
+        base, name = os.path.split(base)
+        names.append(name)
+        if not os.path.exists(os.path.join(base, "__init__.py")):
+            break
+    if base not in sys.path:
+        sys.path.insert(0, base)
+    return ".".join(reversed(names))
+
+
+def locate_app(module_name: str, app_spec: str | None) -> Any:
+    """Import ``module_name`` and find the app in it (by ``app_spec`` if given)."""
+    try:
+        import_module(module_name)
+    except ImportError as error:
+        # "The module is missing" is ours to report; an ImportError raised
+        # while the module ran is the user's, shown with its traceback.
+        missing = getattr(error, "name", None)
+        if isinstance(error, ModuleNotFoundError) and missing and (
+            module_name == missing or module_name.startswith(missing + ".")
+        ):
+            raise NoAppException(f"Could not import {module_name!r}.") from None
+        raise NoAppException(
+            f"While importing {module_name!r}, an ImportError was raised:\n\n{traceback.format_exc()}"
+        ) from None
+    module = sys.modules[module_name]
+    if app_spec:
+        return find_app_by_string(module, app_spec)
+    return find_best_app(module)
 
 
 class ScriptInfo:
-    """Finds and loads the app named by ``--app`` or ``QUAVER_APP``."""
+    """Finds and loads the app named by ``--app`` or ``QUAVER_APP`` (or the
+    app in ``wsgi.py``, ``asgi.py`` or ``app.py`` in the current directory),
+    or the one ``create_app`` returns."""
 
-    def __init__(self, app_import_path: str | None = None, create_app: Any = None) -> None:
-        self.app_import_path = app_import_path or os.environ.get("QUAVER_APP")
+    def __init__(
+        self,
+        app_import_path: str | None = None,
+        create_app: Callable[..., Any] | None = None,
+        set_debug_flag: bool = True,
+    ) -> None:
+        self.app_import_path = app_import_path
         self.create_app = create_app
+        self.set_debug_flag = set_debug_flag
+        #: ``--debug``/``--no-debug`` of the ``quaver`` command, if given.
+        self.debug: bool | None = None
+        self.data: dict[str, Any] = {}
         self._loaded_app: Any = None
 
     def load_app(self) -> Any:
+        """The app, loaded once and kept."""
         if self._loaded_app is not None:
             return self._loaded_app
         if self.create_app is not None:
             app = self.create_app()
         else:
-            app = _locate_app(self.app_import_path)
+            path = self.app_import_path or os.environ.get("QUAVER_APP")
+            if path:
+                module_path, app_spec = _split_import_path(path)
+                app = locate_app(prepare_import(module_path), app_spec)
+            else:
+                for candidate in ("wsgi.py", "asgi.py", "app.py"):
+                    if os.path.exists(candidate):
+                        app = locate_app(prepare_import(candidate), None)
+                        break
+                else:
+                    raise NoAppException(
+                        "Could not find a Quaver app. Use 'quaver --app NAME', set QUAVER_APP, "
+                        "or put one in 'app.py' in the current directory."
+                    )
+        if self.set_debug_flag and self.debug is not None:
+            app.debug = self.debug
         self._loaded_app = app
         return app
 
 
-def _locate_app(import_path: str | None) -> Any:
-    from .app import Quaver
-
-    if import_path is None:
-        for candidate in ("wsgi", "app", "asgi"):
-            if os.path.exists(f"{candidate}.py"):
-                import_path = candidate
-                break
-        else:
-            raise click.UsageError("Could not find an app. Use '--app' or set QUAVER_APP.")
-    module_name, _, attr = import_path.partition(":")
-    if module_name.endswith(".py"):
-        module_name = module_name[:-3].replace(os.sep, ".")
-    sys.path.insert(0, os.getcwd())
-    module = importlib.import_module(module_name)
-    if attr:
-        name, paren, rest = attr.partition("(")
-        target = getattr(module, name)
-        if paren:
-            target = target()
-        elif not isinstance(target, Quaver) and callable(target):
-            target = target()
-        return target
-    for name in ("app", "application"):
-        value = getattr(module, name, None)
-        if isinstance(value, Quaver):
-            return value
-    for name in ("create_app", "make_app"):
-        factory = getattr(module, name, None)
-        if callable(factory):
-            return factory()
-    matches = [value for value in vars(module).values() if isinstance(value, Quaver)]
-    if len(matches) == 1:
-        return matches[0]
-    raise click.UsageError(f"Could not find a Quaver app in module {module_name!r}.")
+def _split_import_path(path: str) -> tuple[str, str | None]:
+    """``'module:spec'`` as ``('module', 'spec')``; a Windows drive letter
+    (``C:\\dir\\app.py``) is not taken for the separator."""
+    start = 2 if len(path) > 2 and path[0].isalpha() and path[1] == ":" and path[2] in "\\/" else 0
+    colon = path.find(":", start)
+    if colon == -1:
+        return path, None
+    return path[:colon], path[colon + 1 :] or None
 
 
 pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
 
 
+# ----------------------------------------------------------------------
+# Running commands in the app context
+# ----------------------------------------------------------------------
+@contextmanager
+def _app_context_runner(app: Any) -> Iterator[tuple[asyncio.Runner, contextvars.Context]]:
+    """Push the app context into a fresh ``contextvars.Context`` and yield
+    it with an event loop, so that sync code can run in it (``ctx.run``)
+    outside any running loop and coroutines can run in it too
+    (``runner.run(coro, context=ctx)``)."""
+    context = contextvars.copy_context()
+    app_ctx = app.app_context()
+    with asyncio.Runner() as runner:
+        runner.run(app_ctx.push(), context=context)
+        try:
+            yield runner, context
+        except BaseException as error:
+            runner.run(app_ctx.pop(error), context=context)
+            raise
+        else:
+            runner.run(app_ctx.pop(None), context=context)
+
+
+def _invoke(ctx: click.Context, func: Any, runner: asyncio.Runner | None, *args: Any, **kwargs: Any) -> Any:
+    result = ctx.invoke(func, *args, **kwargs)
+    if inspect.isawaitable(result):
+        if runner is None:
+            return asyncio.run(result)
+        # The runner's default context is its own; run in (a copy of) ours.
+        return runner.run(result, context=contextvars.copy_context())
+    return result
+
+
+def _loop_is_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
 def with_appcontext(func: Any) -> Any:
-    """Run a command inside the app's app context."""
-    import asyncio
-    from functools import update_wrapper
+    """Make a click command run inside the app's app context. A coroutine
+    function is run to completion with asyncio."""
 
     @click.pass_context
     def decorator(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
         from .globals import _cv_app
 
         if _cv_app.get(None) is not None:
-            return ctx.invoke(func, *args, **kwargs)
+            return _invoke(ctx, func, None, *args, **kwargs)
         app = ctx.ensure_object(ScriptInfo).load_app()
 
-        async def _run() -> Any:
-            async with app.app_context():
-                return ctx.invoke(func, *args, **kwargs)
+        def run() -> Any:
+            with _app_context_runner(app) as (runner, context):
+                return context.run(_invoke, ctx, func, runner, *args, **kwargs)
 
-        return asyncio.run(_run())
+        if _loop_is_running():
+            # Invoked from async code (an async test, say): its loop cannot
+            # run ours, so the command runs in a thread of its own.
+            with ThreadPoolExecutor(1) as pool:
+                return pool.submit(contextvars.copy_context().run, run).result()
+        return run()
 
     return update_wrapper(decorator, func)
 
 
+def _run_async(func: Any) -> Any:
+    """Make an ``async def`` command a sync one that runs it with asyncio."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        return asyncio.run(func(*args, **kwargs))
+
+    return update_wrapper(wrapper, func)
+
+
 class AppGroup(click.Group):
-    """A click group whose commands run in the app context by default."""
+    """A click group whose commands run in the app context unless given
+    ``with_appcontext=False``; ``async def`` commands are supported."""
 
     def command(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         wrap_for_ctx = kwargs.pop("with_appcontext", True)
@@ -102,8 +322,13 @@ class AppGroup(click.Group):
         def decorator(func: Any) -> Any:
             if wrap_for_ctx:
                 func = with_appcontext(func)
+            elif inspect.iscoroutinefunction(func):
+                func = _run_async(func)
             return click.Group.command(self, *args, **kwargs)(func)
 
+        if len(args) == 1 and callable(args[0]) and not kwargs:
+            func, args = args[0], ()
+            return decorator(func)
         return decorator
 
     def group(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
@@ -111,43 +336,278 @@ class AppGroup(click.Group):
         return click.Group.group(self, *args, **kwargs)
 
 
-@click.group()
-@click.option("--app", "app_path", default=None, help="The app to load: 'module', 'module:app' or 'module:factory()'.")
-@click.version_option(package_name="quaver")
-@click.pass_context
-def cli(ctx: click.Context, app_path: str | None) -> None:
-    """Quaver: an async Flask."""
-    ctx.obj = ScriptInfo(app_path)
+# ----------------------------------------------------------------------
+# .env files
+# ----------------------------------------------------------------------
+def load_dotenv(path: str | os.PathLike[str] | None = None) -> bool:
+    """Load ``.quaverenv`` and ``.env`` (found from the current directory
+    upward), then ``path``, into ``os.environ``. Variables already set are
+    kept; ``.env`` wins over ``.quaverenv`` and ``path`` over both.
+    Returns whether anything was loaded. Without python-dotenv, says how to
+    get it if such files exist, and loads nothing."""
+    try:
+        import dotenv
+    except ImportError:
+        if path or os.path.isfile(".env") or os.path.isfile(".quaverenv"):
+            click.secho(
+                " * Tip: There are .env or .quaverenv files present. Do \"pip install python-dotenv\" to use them.",
+                fg="yellow",
+                err=True,
+            )
+        return False
+    values: dict[str, str | None] = {}
+    for name in (".quaverenv", ".env"):
+        found = dotenv.find_dotenv(name, usecwd=True)
+        if found:
+            values.update(dotenv.dotenv_values(found, encoding="utf-8"))
+    if path is not None and os.path.isfile(path):
+        values.update(dotenv.dotenv_values(path, encoding="utf-8"))
+    for key, value in values.items():
+        if value is not None:
+            os.environ.setdefault(key, value)
+    return bool(values)
 
 
-@cli.command("run")
-@click.option("--host", "-h", default="127.0.0.1")
-@click.option("--port", "-p", default=5000, type=int)
-@click.option("--debug/--no-debug", default=None)
-@click.option("--reload/--no-reload", "reload", default=None)
-@click.option("--certfile", default=None)
-@click.option("--keyfile", default=None)
+# ----------------------------------------------------------------------
+# The quaver command
+# ----------------------------------------------------------------------
+def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    click.echo(
+        f"Python {platform.python_version()}\n"
+        f"Quaver {_package_version('quaver')}\n"
+        f"Werkzeug {_package_version('werkzeug')}",
+        color=ctx.color,
+    )
+    ctx.exit()
+
+
+def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value is not None:
+        ctx.ensure_object(ScriptInfo).app_import_path = value
+    return value
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -> bool | None:
+    if value is not None:
+        ctx.ensure_object(ScriptInfo).debug = value
+    return value
+
+
+def _env_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    group = ctx.command
+    if value is not None or getattr(group, "load_dotenv", False):
+        load_dotenv(value)
+    return value
+
+
+class QuaverGroup(AppGroup):
+    """The ``quaver`` command: ``run``, ``routes``, ``shell`` and the app's
+    own commands (found by loading the app when a name is not built in).
+    Build one with ``create_app`` for a project's own management script."""
+
+    def __init__(
+        self,
+        add_default_commands: bool = True,
+        create_app: Callable[..., Any] | None = None,
+        load_dotenv: bool = True,
+        set_debug_flag: bool = True,
+        **extra: Any,
+    ) -> None:
+        params = list(extra.pop("params", None) or ())
+        params += [
+            click.Option(
+                ["-e", "--env-file"],
+                type=click.Path(exists=True, dir_okay=False),
+                expose_value=False,
+                is_eager=True,
+                callback=_env_file,
+                help="Load environment variables from this file, over those of '.env' and '.quaverenv'. "
+                "python-dotenv must be installed.",
+            ),
+            click.Option(
+                ["-A", "--app"],
+                metavar="IMPORT",
+                expose_value=False,
+                is_eager=True,
+                callback=_set_app,
+                help="The app or factory to load: 'module', 'module:name' or 'module:create_app(args)'. "
+                "The module can be a dotted name or a file path. Default: the QUAVER_APP variable.",
+            ),
+            click.Option(
+                ["--debug/--no-debug"],
+                default=None,
+                expose_value=False,
+                callback=_set_debug,
+                help="Set debug mode.",
+            ),
+            click.Option(
+                ["--version"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_show_version,
+                help="Show the Quaver version.",
+            ),
+        ]
+        super().__init__(params=params, **extra)
+        self.create_app = create_app
+        self.load_dotenv = load_dotenv
+        self.set_debug_flag = set_debug_flag
+        if add_default_commands:
+            self.add_command(run_command)
+            self.add_command(routes_command)
+            self.add_command(shell_command)
+
+    def _app_commands(self, ctx: click.Context) -> Any:
+        info = ctx.ensure_object(ScriptInfo)
+        return info.load_app().cli
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            return command
+        try:
+            app_cli = self._app_commands(ctx)
+        except NoAppException as error:
+            click.secho(f"Error: {error.format_message()}\n", err=True, fg="red")
+            return None
+        return app_cli.get_command(ctx, name)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        names = set(super().list_commands(ctx))
+        try:
+            names.update(self._app_commands(ctx).list_commands(ctx))
+        except NoAppException as error:
+            click.secho(f"Error: {error.format_message()}\n", err=True, fg="red")
+        except Exception:
+            click.secho(f"{traceback.format_exc()}\n", err=True, fg="red")
+        return sorted(names)
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        if "obj" not in extra and "obj" not in self.context_settings:
+            extra["obj"] = ScriptInfo(create_app=self.create_app, set_debug_flag=self.set_debug_flag)
+        return super().make_context(info_name, args, parent=parent, **extra)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if (not args and self.no_args_is_help) or (args and args[0] in ("--help", "-h")):
+            # Help lists the app's commands: load .env for QUAVER_APP first.
+            if self.load_dotenv:
+                load_dotenv()
+        return super().parse_args(ctx, args)
+
+
+@click.command("run", short_help="Run a development server.")
+@click.option("--host", "-h", default="127.0.0.1", show_default=True, help="The interface to bind to.")
+@click.option("--port", "-p", default=5000, show_default=True, type=int, help="The port to bind to.")
+@click.option("--debug/--no-debug", default=None, help="Set debug mode (default: the app's, or 'quaver --debug').")
+@click.option("--reload/--no-reload", "reload", default=None, help="Restart when a source file changes (default: in debug mode).")
+@click.option("--certfile", "--cert", type=click.Path(exists=True, dir_okay=False), help="A certificate file, to serve HTTPS.")
+@click.option("--keyfile", "--key", type=click.Path(exists=True, dir_okay=False), help="The certificate's key file.")
 @pass_script_info
-def run_command(info: ScriptInfo, host: str, port: int, debug: bool | None, reload: bool | None, certfile: str | None, keyfile: str | None) -> None:
-    """Serve the app with Hypercorn."""
+def run_command(
+    info: ScriptInfo,
+    host: str,
+    port: int,
+    debug: bool | None,
+    reload: bool | None,
+    certfile: str | None,
+    keyfile: str | None,
+) -> None:
+    """Serve the app with Hypercorn until Ctrl-C."""
+    if bool(certfile) != bool(keyfile):
+        raise click.BadParameter("'--certfile' and '--keyfile' go together.", param_hint="'--certfile'/'--keyfile'")
     app = info.load_app()
+    if debug is None:
+        debug = info.debug
     app.run(host=host, port=port, debug=debug, use_reloader=reload, certfile=certfile, keyfile=keyfile)
 
 
-@cli.command("routes")
+_ROUTE_SORTS = ("endpoint", "methods", "rule", "match")
+
+
+@click.command("routes", short_help="Show the routes for the app.")
+@click.option("--sort", "-s", type=click.Choice(_ROUTE_SORTS), default="endpoint", show_default=True, help="The order of the rows ('match': the order they are matched in).")
+@click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS too.")
 @pass_script_info
-def routes_command(info: ScriptInfo) -> None:
-    """List the app's routes."""
+def routes_command(info: ScriptInfo, sort: str, all_methods: bool) -> None:
+    """Show every route of the app: endpoint, methods and rule."""
     app = info.load_app()
-    rules = sorted(app.url_map.iter_rules(), key=lambda rule: rule.rule)
+    rules = list(app.url_map.iter_rules())
+    if not rules:
+        click.echo("No routes were registered.")
+        return
+    hidden = set() if all_methods else {"HEAD", "OPTIONS"}
+
+    def methods_of(rule: Any) -> str:
+        if getattr(rule, "websocket", False):
+            return "WEBSOCKET"
+        return ", ".join(sorted((rule.methods or set()) - hidden))
+
+    if sort == "endpoint":
+        rules.sort(key=lambda rule: (rule.endpoint, rule.rule))
+    elif sort == "methods":
+        rules.sort(key=lambda rule: (methods_of(rule), rule.rule))
+    elif sort == "rule":
+        rules.sort(key=lambda rule: rule.rule)
     rows = [("Endpoint", "Methods", "Rule")]
-    for rule in rules:
-        methods = ", ".join(sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
-        rows.append((rule.endpoint, "WEBSOCKET" if rule.websocket else methods, rule.rule))
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    rows += [(rule.endpoint, methods_of(rule), rule.rule) for rule in rules]
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    rows.insert(1, tuple("-" * width for width in widths))  # type: ignore[arg-type]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
 
 
+@click.command("shell", short_help="Run a shell in the app context.")
+@pass_script_info
+def shell_command(info: ScriptInfo) -> None:
+    """Run an interactive Python shell in the app context, with ``app``,
+    ``g`` and what the app's shell context processors return in scope."""
+    import code
+
+    from .globals import g
+
+    app = info.load_app()
+    banner = f"Python {sys.version} on {sys.platform}\nApp: {app.import_name}\nInstance: {app.instance_path}"
+    with _app_context_runner(app) as (runner, context):
+        namespace: dict[str, Any] = {"app": app, "g": g}
+        for processor in app.shell_context_processors:
+            result = context.run(processor)
+            if inspect.isawaitable(result):
+                result = runner.run(result, context=context)
+            namespace.update(result)
+        startup = os.environ.get("PYTHONSTARTUP")
+        if startup and os.path.isfile(startup):
+            with open(startup) as file:
+                exec(compile(file.read(), startup, "exec"), namespace)
+        _enable_completion(namespace)
+        context.run(code.interact, banner=banner, local=namespace, exitmsg="")
+
+
+def _enable_completion(namespace: dict[str, Any]) -> None:
+    """Tab completion of the shell's names, where readline exists."""
+    try:
+        import readline
+        from rlcompleter import Completer
+    except ImportError:
+        return
+    readline.set_completer(Completer(namespace).complete)
+    readline.parse_and_bind("tab: complete")
+
+
+cli = QuaverGroup(
+    name="quaver",
+    help="The Quaver command. Name the app with '--app', the QUAVER_APP variable, "
+    "or put it in 'app.py' in the current directory.",
+)
+
+
 def main() -> None:
     cli.main(prog_name="quaver")
+
+
+if __name__ == "__main__":
+    main()
