@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Creates .venv (if needed) and installs Quaver with its test and bench extras.
+# Creates .venv (if needed) and installs Quaver with its test, bench and films extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The browser test (tests/test_example_chat.py) drives Debian's chromium through Playwright.
+if [ ! -x /usr/bin/chromium ]; then
+    SUDO=""
+    if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+    $SUDO apt-get update -q
+    $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
+fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test,bench]' 2>&1 | grep -v "^WARNING: Location" || true
-.venv/bin/python -c "import quaver, pytest, httpx, uvicorn, quart, starlette" 
+.venv/bin/python -m pip install -q -e '.[test,bench,films]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import quaver, pytest, httpx, uvicorn, quart, starlette, websockets, playwright, asyncpg, trustme, aioquic, granian" 

@@ -26,8 +26,11 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
     request._receive = receive
     request._config = app.config
     request.json_module = app.json
-    if "http.response.push" in (scope.get("extensions") or ()):
+    extensions = scope.get("extensions") or ()
+    if "http.response.push" in extensions:
         request._send_push_promise = _push_sender(send)
+    if "http.response.early_hint" in extensions:
+        request._send_early_hints = _early_hint_sender(send)
     ctx = RequestContext(app, request)
     await ctx.push()
     error: BaseException | None = None
@@ -67,6 +70,13 @@ def _push_sender(send: Any) -> Any:
         ]})
 
     return push
+
+
+def _early_hint_sender(send: Any) -> Any:
+    async def early_hints(links: list[str]) -> None:
+        await send({"type": "http.response.early_hint", "links": [link.encode("latin-1") for link in links]})
+
+    return early_hints
 
 
 _PUSH_HEADERS = {"accept", "accept-encoding", "accept-language", "cache-control", "user-agent"}

@@ -34,6 +34,7 @@ __all__ = (
     "get_flashed_messages",
     "jsonify",
     "make_push_promise",
+    "send_early_hints",
     "make_response",
     "redirect",
     "send_file",
@@ -90,6 +91,19 @@ async def make_response(*args: Any) -> Any:
 async def make_push_promise(path: str) -> None:
     """Ask the server to push ``path`` to the client (HTTP/2), where it can."""
     await request_ctx.request_websocket.send_push_promise(path)
+
+
+async def send_early_hints(*links: str) -> bool:
+    """Send a ``103 Early Hints`` response carrying ``links`` as ``Link``
+    headers (e.g. ``'</app.css>; rel=preload; as=style'``), before the view
+    returns its response. Returns True if the server took it, False where
+    the connection cannot carry it (HTTP/1.1, or a server without the ASGI
+    ``http.response.early_hint`` extension)."""
+    sender = request_ctx.request.__dict__.get("_send_early_hints")
+    if sender is None or not links:
+        return False
+    await sender(list(links))
+    return True
 
 
 def stream_with_context(generator_or_function: Any) -> Any:

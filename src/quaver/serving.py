@@ -167,9 +167,16 @@ def run_app(
     ca_certs: str | None = None,
     certfile: str | None = None,
     keyfile: str | None = None,
+    http3: bool | None = None,
     **kwargs: Any,
 ) -> None:
-    """Serve ``app`` on ``host:port`` (127.0.0.1:5000 by default)."""
+    """Serve ``app`` on ``host:port`` (127.0.0.1:5000 by default).
+
+    Always HTTP/1.1 and HTTP/2 (over TLS by ALPN given ``certfile`` and
+    ``keyfile``, else cleartext by upgrade or prior knowledge). With TLS,
+    HTTP/3 over QUIC on the same UDP port too, when aioquic is installed
+    (``pip install quaver[h3]``) and ``http3`` is not False.
+    """
     from hypercorn.asyncio import serve
     from hypercorn.config import Config as HyperConfig
 
@@ -186,16 +193,25 @@ def run_app(
     config.access_log_format = "%(h)s %(r)s %(s)s %(b)s %(D)s"
     config.accesslog = "-" if app.debug else None
     config.errorlog = "-"
-    config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+    address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    config.bind = [address]
     config.ca_certs = ca_certs
     config.certfile = certfile
     config.keyfile = keyfile
-    if certfile and keyfile:
+    tls = bool(certfile and keyfile)
+    if tls:
         config.alpn_protocols = ["h2", "http/1.1"]
+    quic = tls and http3 is not False and _aioquic_installed()
+    if http3 and not quic:
+        why = "it needs certfile and keyfile" if not tls else "aioquic is not installed (pip install quaver[h3])"
+        app.logger.warning(f"HTTP/3 is off: {why}.")
+    if quic:
+        config.quic_bind = [address]
 
-    scheme = "https" if certfile else "http"
+    scheme = "https" if tls else "http"
     print(f" * Serving Quaver app '{app.name}'", flush=True)
     print(f" * Debug mode: {'on' if app.debug else 'off'}", flush=True)
+    print(f" * Protocols: {_protocols(tls, quic, http3, port)}", flush=True)
     print(f" * Running on {scheme}://{host}:{port} (CTRL + C to quit)", flush=True)
 
     try:
@@ -212,6 +228,25 @@ def run_app(
         sys.stdout.flush()
         sys.stderr.flush()
         os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def _aioquic_installed() -> bool:
+    try:
+        import aioquic  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _protocols(tls: bool, quic: bool, http3: bool | None, port: int) -> str:
+    """The start-up line naming the protocols served."""
+    if not tls:
+        return "HTTP/1.1, HTTP/2 (cleartext, by upgrade or prior knowledge)"
+    if quic:
+        return f"HTTP/1.1, HTTP/2 (TLS, ALPN), HTTP/3 (QUIC, UDP port {port})"
+    if http3 is False:
+        return "HTTP/1.1, HTTP/2 (TLS, ALPN); HTTP/3 off (http3=False)"
+    return "HTTP/1.1, HTTP/2 (TLS, ALPN); HTTP/3 off (pip install quaver[h3] for it)"
 
 
 async def _serve(app: Any, config: Any, serve: Any, use_reloader: bool) -> str | None:

@@ -130,17 +130,21 @@ class _Resume:
 
     def __await__(self) -> Any:
         coro, value = self.coro, self.first
+        send = getattr(coro, "send", None)  # some servers' awaitables are plain iterators
+        throw = getattr(coro, "throw", None)
         while True:
             try:
                 sent = yield value
             except BaseException as error:  # cancellation and the like go on to the coroutine
+                if throw is None:
+                    raise
                 try:
-                    value = coro.throw(error)
+                    value = throw(error)
                 except StopIteration as done:
                     return done.value
             else:
                 try:
-                    value = coro.send(sent)
+                    value = send(sent) if send is not None else next(coro)
                 except StopIteration as done:
                     return done.value
 

@@ -57,8 +57,9 @@ class Body:
         else:
             if not hasattr(receiving, "send"):
                 receiving = receiving.__await__()
+            step = getattr(receiving, "send", None)  # Granian's awaitables only have __next__
             try:
-                first = receiving.send(None)
+                first = step(None) if step is not None else next(receiving)
             except StopIteration as done:  # the server already had it: no timer needed
                 message = done.value
             else:
