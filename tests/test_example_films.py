@@ -70,7 +70,8 @@ class Store:
             await connection.close()
 
     async def reviews(self) -> list[tuple[int, int]]:
-        return [(film_id, rating) for film_id, rating in await self.rows("SELECT film_id, rating FROM reviews ORDER BY id")]
+        rows = await self.rows("SELECT film_id, rating FROM reviews ORDER BY id")
+        return [(film_id, rating) for film_id, rating in rows]
 
     async def connections(self) -> int:
         """PostgreSQL connections this test's app holds open."""
@@ -274,6 +275,18 @@ async def test_films_are_created_once_and_reviews_kept_across_restarts(example: 
         _, films = await get_json(second.test_client(), "/films/")
         assert len(films) == 1000
     assert await store.reviews() == [(3, 5)]
+    assert await store.rows("SELECT count(*) FROM films") == [(1000,)]
+
+
+async def test_servers_starting_together_on_a_new_database_add_the_films_once(example: Any, store: Store) -> None:
+    servers = [example.create_app(store.url).test_app() for _ in range(4)]
+    await asyncio.gather(*(server.startup() for server in servers))
+    try:
+        for server in servers:
+            _, films = await get_json(server.test_client(), "/films/")
+            assert len(films) == 1000
+    finally:
+        await asyncio.gather(*(server.shutdown() for server in servers))
     assert await store.rows("SELECT count(*) FROM films") == [(1000,)]
 
 

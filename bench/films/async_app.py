@@ -61,7 +61,8 @@ async def add_review():
     row = None
     if 0 < film_id <= MAX_ID:
         row = await pool.fetchrow(
-            "INSERT INTO reviews (film_id, rating) SELECT id, $2 FROM films WHERE id = $1 RETURNING id, film_id, rating",
+            "INSERT INTO reviews (film_id, rating) SELECT id, $2 FROM films WHERE id = $1"
+            " RETURNING id, film_id, rating",
             film_id,
             rating,
         )

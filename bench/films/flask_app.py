@@ -63,7 +63,8 @@ def add_review():
     row = None
     if 0 < film_id <= MAX_ID:
         row = connection().execute(
-            "INSERT INTO reviews (film_id, rating) SELECT id, %s FROM films WHERE id = %s RETURNING id, film_id, rating",
+            "INSERT INTO reviews (film_id, rating) SELECT id, %s FROM films WHERE id = %s"
+            " RETURNING id, film_id, rating",
             (rating, film_id),
         ).fetchone()
     if row is None:

@@ -89,7 +89,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         url = args.database_url or f"sqlite:///{scratch}/films.sqlite"
         port = free_port()
-        server = subprocess.Popen(server_command(args.server, port), cwd=EXAMPLE, env={**os.environ, "DATABASE_URL": url})
+        env = {**os.environ, "DATABASE_URL": url}
+        server = subprocess.Popen(server_command(args.server, port), cwd=EXAMPLE, env=env)
         try:
             wait_until_serving(port, server)
             samples: list[tuple[float, int]] = []

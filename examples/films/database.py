@@ -14,7 +14,6 @@ sample films on first use) and closed in ``after_serving``.
 from __future__ import annotations
 
 import asyncio
-import os
 import random
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
@@ -117,6 +116,9 @@ class SQLiteDatabase:
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.executescript(SQLITE_SCHEMA)
+        # IMMEDIATE takes the write lock before counting: when several servers
+        # start on a new file at once, one adds the films and the others wait.
+        connection.execute("BEGIN IMMEDIATE")
         with connection:
             if connection.execute("SELECT count(*) FROM films").fetchone()[0] == 0:
                 connection.executemany("INSERT INTO films (id, title, year) VALUES (?, ?, ?)", sample_films())
@@ -211,12 +213,17 @@ class PostgresDatabase:
         self._pool = await asyncpg.create_pool(
             self.url, min_size=self.min_size, max_size=self.max_size, reset=_keep_session
         )
-        async with self.pool.acquire() as connection, connection.transaction():
-            # Several servers may start on one database at once: one creates, the others wait.
-            await connection.execute("SELECT pg_advisory_xact_lock(7007)")
-            await connection.execute(POSTGRES_SCHEMA)
-            if await connection.fetchval("SELECT count(*) FROM films") == 0:
-                await connection.copy_records_to_table("films", records=sample_films(), columns=["id", "title", "year"])
+        try:
+            async with self.pool.acquire() as connection, connection.transaction():
+                # Several servers may start on one database at once: one creates, the others wait.
+                await connection.execute("SELECT pg_advisory_xact_lock(7007)")
+                await connection.execute(POSTGRES_SCHEMA)
+                if await connection.fetchval("SELECT count(*) FROM films") == 0:
+                    films = sample_films()
+                    await connection.copy_records_to_table("films", records=films, columns=["id", "title", "year"])
+        except BaseException:
+            await self.close()  # after_serving does not run when start-up fails
+            raise
 
     async def close(self) -> None:
         if self._pool is not None:
@@ -241,7 +248,8 @@ class PostgresDatabase:
             return None
         row = await self._query(
             "fetchrow",
-            "INSERT INTO reviews (film_id, rating) SELECT id, $2 FROM films WHERE id = $1 RETURNING id, film_id, rating",
+            "INSERT INTO reviews (film_id, rating) SELECT id, $2 FROM films WHERE id = $1"
+            " RETURNING id, film_id, rating",
             film_id,
             rating,
         )
