@@ -97,7 +97,7 @@ async def run_batch(app, method: str, path: str, body: bytes, count: int) -> flo
     return elapsed / count * 1e6
 
 
-async def start_lifespan(app) -> None:
+async def start_lifespan(app) -> asyncio.Task:
     queue: asyncio.Queue = asyncio.Queue()
     await queue.put({"type": "lifespan.startup"})
     done = asyncio.Event()
@@ -105,14 +105,14 @@ async def start_lifespan(app) -> None:
     async def send(message):
         done.set()
 
-    asyncio.get_running_loop().create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, queue.get, send))
+    task = asyncio.get_running_loop().create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, queue.get, send))
     await asyncio.wait_for(done.wait(), 5)
+    return task
 
 
 async def main(rounds: int, count: int) -> dict:
     apps = {name: make() for name, make in FRAMEWORKS}
-    for name in ("quaver", "quart"):
-        await start_lifespan(apps[name])
+    lifespans = [await start_lifespan(apps[name]) for name in ("quaver", "quart")]
     results: dict = {(name, route[0]): [] for name in apps for route in ROUTES}
     for route in ROUTES:  # warm-up
         for app in apps.values():
@@ -122,6 +122,9 @@ async def main(rounds: int, count: int) -> dict:
         for route in ROUTES:
             for name, app in apps.items():
                 results[(name, route[0])].append(await run_batch(app, route[1], route[2], route[3], count))
+    for task in lifespans:
+        task.cancel()
+    await asyncio.gather(*lifespans, return_exceptions=True)
     return {key: statistics.median(values) for key, values in results.items()}
 
 
