@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from werkzeug.routing import Map, Rule
+from werkzeug.routing import IntegerConverter, Map, Rule
 from werkzeug.routing import ValidationError
 
 
@@ -26,15 +26,71 @@ class QuaverRule(Rule):
 class _Candidate:
     """Rules sharing one dynamic pattern, as Werkzeug's matcher keeps them in one state."""
 
-    __slots__ = ("matchers", "targets", "slash")
+    __slots__ = ("matchers", "targets", "slash", "whole")
 
     def __init__(self, matchers: list[Any]) -> None:
         self.matchers = matchers  # per path segment: a str to compare, or a compiled regex
-        #: (rule, converter names, converters), in registration order.
-        self.targets: list[tuple[Rule, list[str], dict[str, Any]]] = []
+        #: The segments joined into one regex over the whole path, or None.
+        #: Paths reach a candidate only with its number of segments, so each
+        #: literal "/" meets one of the path's and no group can take a "/".
+        self.whole = _join_segments(matchers)
+        #: (rule, converter names, their to_python functions), in registration order.
+        self.targets: list[tuple[Rule, list[str], list[Any]]] = []
         #: A rule is this pattern plus a trailing slash: without a fitting
         #: target here, Werkzeug may answer with a redirect to it.
         self.slash = False
+
+
+_NAMED_GROUP = re.compile(r"\(\?P<__werkzeug_\d+>")
+
+
+def _join_segments(matchers: list[Any]) -> re.Pattern[str] | None:
+    parts = []
+    for matcher in matchers:
+        if isinstance(matcher, str):
+            parts.append(re.escape(matcher))
+            continue
+        pattern = matcher.pattern
+        if not pattern.endswith("\\Z"):
+            return None
+        parts.append(_NAMED_GROUP.sub("(", pattern[:-2]))
+    try:
+        whole = re.compile("/".join(parts) + "\\Z")
+    except re.error:
+        return None
+    expected = sum(0 if isinstance(m, str) else m.groups for m in matchers)
+    return whole if whole.groups == expected else None
+
+
+def _match_segments(candidate: _Candidate, path: str, segments: list[str]) -> Any:
+    """The converter values if ``path`` fits ``candidate``'s pattern, else None."""
+    whole = candidate.whole
+    if whole is not None:
+        found = whole.match(path)
+        return found.groups() if found is not None else None
+    groups: list[str] = []
+    for segment, matcher in zip(segments, candidate.matchers):
+        if matcher.__class__ is str:
+            if segment != matcher:
+                return None
+        else:
+            found = matcher.match(segment)
+            if found is None:
+                return None
+            groups.extend(found.groups())
+    return groups
+
+
+def _to_python(converter: Any) -> Any:
+    """The converter's ``to_python``, or ``int`` where that is all it does."""
+    if (
+        type(converter) is IntegerConverter
+        and not converter.fixed_digits
+        and converter.min is None
+        and converter.max is None
+    ):
+        return int
+    return converter.to_python
 
 
 def _only_converter_groups(pattern: re.Pattern[str]) -> bool:
@@ -112,7 +168,9 @@ class _FastIndex:
             self._block(prefix)
             return
         converters = rule._converters  # type: ignore[attr-defined]
-        self._candidate(path_parts, matchers).targets.append((rule, list(converters), converters))
+        self._candidate(path_parts, matchers).targets.append(
+            (rule, list(converters), [_to_python(converter) for converter in converters.values()])
+        )
         if trailing_slash:
             self._candidate(path_parts[:-1], matchers[:-1]).slash = True
 
@@ -164,17 +222,8 @@ class QuaverMap(Map):
         matched: tuple[Rule, list[str], dict[str, Any]] | None = None
         values: list[str] = []
         for candidate in candidates:
-            groups: list[str] = []
-            for segment, matcher in zip(segments, candidate.matchers):
-                if matcher.__class__ is str:
-                    if segment != matcher:
-                        break
-                else:
-                    found_groups = matcher.match(segment)
-                    if found_groups is None:
-                        break
-                    groups.extend(found_groups.groups())
-            else:
+            groups = _match_segments(candidate, path, segments)
+            if groups is not None:
                 for target in candidate.targets:
                     rule = target[0]
                     if (rule.methods is None or method in rule.methods) and rule.websocket == websocket:
@@ -188,8 +237,8 @@ class QuaverMap(Map):
                 matched, values = target, groups
         if matched is None:
             return None
-        rule, names, converters = matched
+        rule, names, to_python = matched
         try:
-            return rule, {name: converters[name].to_python(value) for name, value in zip(names, values)}
+            return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values)}
         except ValidationError:
             return None
