@@ -54,12 +54,6 @@ from .wrappers import Request, Response, Websocket
 T = Callable[..., Any]
 
 
-async def _maybe_await(value: Any) -> Any:
-    if inspect.isawaitable(value):
-        return await value
-    return value
-
-
 class _Plan:
     """What handling one endpoint needs from the registrations, computed once."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import ClientDisconnected, HTTPException
+from werkzeug.exceptions import ClientDisconnected
 
 from .ctx import RequestContext
 from .wrappers.response import FileBody
@@ -323,4 +323,4 @@ async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, respo
     await send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
 
 
-__all__ = ("HTTPException", "handle_http", "handle_lifespan", "handle_websocket", "send_response")
+__all__ = ("handle_http", "handle_lifespan", "handle_websocket", "send_response")

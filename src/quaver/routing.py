@@ -19,9 +19,6 @@ from werkzeug.routing import ValidationError
 class QuaverRule(Rule):
     """A URL rule; ``websocket=True`` makes it match websocket requests only."""
 
-    def __init__(self, string: str, *args: Any, **kwargs: Any) -> None:
-        super().__init__(string, *args, **kwargs)
-
 
 class _Candidate:
     """Rules sharing one dynamic pattern, as Werkzeug's matcher keeps them in one state."""

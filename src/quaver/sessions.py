@@ -13,6 +13,8 @@ from flask.sessions import NullSession, SecureCookieSession, SessionMixin
 from flask.sessions import SecureCookieSessionInterface as _FlaskSecureCookieSessionInterface
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 
+from .utils import is_coroutine_function
+
 __all__ = (
     "AppSessionMixin",
     "NullSession",
@@ -54,7 +56,7 @@ class AppSessionMixin:
         interface = self.session_interface
         cached = self._session_async
         if cached is None or cached[0] is not interface:
-            cached = self._session_async = (interface, _is_coroutine_function(interface.open_session))
+            cached = self._session_async = (interface, is_coroutine_function(interface.open_session))
         return cached[1]
 
     async def open_session(self, request: Any) -> Any:
@@ -94,9 +96,3 @@ class AppSessionMixin:
                 if any(part.strip().startswith(prefix) for part in value.split(b";")):
                     return True
         return False
-
-
-def _is_coroutine_function(func: Any) -> bool:
-    from .utils import is_coroutine_function
-
-    return is_coroutine_function(func)
