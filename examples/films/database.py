@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 import sqlite3
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
@@ -112,7 +113,16 @@ class SQLiteDatabase:
     def _connect(self) -> None:
         connection = sqlite3.connect(self.path)
         connection.row_factory = sqlite3.Row
-        connection.execute("PRAGMA journal_mode = WAL")
+        # Switching a new file to WAL needs it to itself; SQLite answers "locked"
+        # at once, without waiting, when another server is switching it too.
+        for attempt in range(100):
+            try:
+                connection.execute("PRAGMA journal_mode = WAL")
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or attempt == 99:
+                    raise
+                time.sleep(0.05)
         connection.execute("PRAGMA synchronous = NORMAL")
         connection.execute("PRAGMA foreign_keys = ON")
         connection.executescript(SQLITE_SCHEMA)
