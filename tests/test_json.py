@@ -10,7 +10,7 @@ import uuid
 import pytest
 from markupsafe import Markup
 
-from quaver import Quaver, jsonify
+from quaver import Quaver, jsonify, request
 from quaver import json as quaver_json
 from quaver.json.provider import DefaultJSONProvider
 
@@ -330,6 +330,60 @@ def test_dumps_outside_an_app_serialises_dates_and_keeps_key_order() -> None:
 def test_loads_accepts_bytes_and_str() -> None:
     assert quaver_json.loads(b'{"a": [1]}') == {"a": [1]}
     assert quaver_json.loads('"\u00e9"') == "\u00e9"
+
+
+@pytest.mark.parametrize(
+    "document",
+    [
+        b'{"a": [1, 2.5, null, true], "b": {"c": "\\u00e9"}}',
+        b"[]",
+        b"[1, 2] ",
+        b" [1, 2]",
+        b'{"a": 1}\n',
+        b'{"a": 1}x',
+        b'{"a": 1}{"b": 2}',
+        b"{",
+        b"[1,]",
+        b'{"a": NaN}',
+        b"[" + b"1" * 5000 + b"]",
+        '{"k": "\u00e9"}'.encode("utf-16"),
+        '{"k": 1}'.encode("utf-16-le"),
+        '{"k": 1}'.encode("utf-32-le"),
+        b'\xef\xbb\xbf{"k": 1}',
+        b'["\xff"]',
+        b"42",
+        b'"text"',
+    ],
+)
+def test_the_providers_loads_answers_as_json_loads_does(app: Quaver, document: bytes) -> None:
+    import json
+
+    try:
+        expected: object = json.loads(document)
+    except ValueError as error:
+        expected = type(error)
+    try:
+        got: object = app.json.loads(document)
+    except ValueError as error:
+        got = type(error)
+    assert got == expected
+
+
+async def test_deeply_nested_json_gets_400_not_500(app: Quaver, client) -> None:
+    @app.post("/")
+    async def index():
+        return {"got": await request.get_json()}
+
+    @app.post("/silent")
+    async def silent():
+        return {"got": await request.get_json(silent=True)}
+
+    nested = b"[" * 100_000 + b"]" * 100_000
+    response = await client.post("/", data=nested, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert b"nested too deeply" in await response.get_data()
+    response = await client.post("/silent", data=nested, headers={"Content-Type": "application/json"})
+    assert (await response.get_json()) == {"got": None}
 
 
 def test_load_and_dump_use_file_objects() -> None:

@@ -136,7 +136,12 @@ class BaseRequestWebsocket(SansIORequest):
             self._parsed_content_type = parse_options_header(content_type)
         else:
             self._parsed_content_type = (content_type.strip(), {})
-        self.__dict__["content_length"] = get_content_length(length, encoding)
+        if encoding is not None or length is None:
+            self.__dict__["content_length"] = get_content_length(length, encoding)
+        elif length.isdigit() and length.isascii():
+            self.__dict__["content_length"] = int(length)
+        else:  # signs, spaces, junk: Werkzeug's rules
+            self.__dict__["content_length"] = get_content_length(length, None)
 
     @cached_property
     def content_length(self) -> int | None:  # type: ignore[override]

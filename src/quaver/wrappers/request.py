@@ -174,6 +174,7 @@ class Request(BaseRequestWebsocket):
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
+    _body_timeout: float | None = None
     _json_cache: Any = None
 
     def __init__(
@@ -235,7 +236,7 @@ class Request(BaseRequestWebsocket):
 
     @property
     def body_timeout(self) -> float | None:
-        timeout = getattr(self, "_body_timeout", None)
+        timeout = self._body_timeout
         return timeout if timeout is not None else self._config_value("BODY_TIMEOUT")
 
     # --- body ---------------------------------------------------------
@@ -247,12 +248,16 @@ class Request(BaseRequestWebsocket):
             max_length = self._max_content_length
             if max_length is None and config is not None:
                 max_length = config["MAX_CONTENT_LENGTH"]
-            timeout = getattr(self, "_body_timeout", None)
+            timeout = self._body_timeout
             if timeout is None and config is not None:
                 timeout = config["BODY_TIMEOUT"]
-            self._body = Body(self._receive, max_length, timeout)
+            body = self._body = Body(self._receive, max_length, timeout)
             if max_length is not None:
-                self._body._check_declared_length(self.content_length)
+                known = self.__dict__
+                if "content_length" not in known:
+                    self._scan_entity_headers()
+                body._check_declared_length(known["content_length"])
+            return body
         return self._body
 
     async def get_data(
@@ -350,10 +355,17 @@ class Request(BaseRequestWebsocket):
             if silent:
                 return None
             return self.on_json_loading_failed(None)
-        data = await self.body.read()
+        body = self._body
+        if body is None:
+            body = self.body
+        data = body._data
+        if data is None:
+            data = await body.read()
         try:
             result = self.json_module.loads(data)
-        except ValueError as error:
+        except (ValueError, RecursionError) as error:
+            if error.__class__ is RecursionError:
+                error = ValueError("the JSON is nested too deeply")
             if silent:
                 result = None
             else:
