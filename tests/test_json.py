@@ -381,7 +381,12 @@ async def test_deeply_nested_json_gets_400_not_500(app: Quaver, client) -> None:
     nested = b"[" * 100_000 + b"]" * 100_000
     response = await client.post("/", data=nested, headers={"Content-Type": "application/json"})
     assert response.status_code == 400
+    assert b"nested too deeply" not in await response.get_data()
+    app.debug = True
+    response = await client.post("/", data=nested, headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
     assert b"nested too deeply" in await response.get_data()
+    app.debug = False
     response = await client.post("/silent", data=nested, headers={"Content-Type": "application/json"})
     assert (await response.get_json()) == {"got": None}
 

@@ -578,7 +578,12 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         return propagate if propagate is not None else (self.testing or self.debug)
 
     async def handle_exception(self, error: Exception) -> Response:
-        """Answer an unhandled error with 500 (or re-raise it when propagating)."""
+        """Answer an unhandled error with 500 (or re-raise it when propagating).
+
+        The app's 500 handler makes the answer; if it fails too, its error is
+        logged and the plain 500 page is the answer (Flask lets that error go
+        on to the server, which closes the connection after its own 500).
+        """
         if got_request_exception.receivers:
             await got_request_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
         if self._propagate_exceptions():
@@ -589,7 +594,11 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         blueprints = ctx.request_websocket.blueprints if ctx is not None else []
         handler = self._find_error_handler(server_error, blueprints)
         if handler is not None:
-            server_error = await self.ensure_async(handler)(server_error)
+            try:
+                rv = await self.ensure_async(handler)(server_error)
+                return await self.finalize_request(rv, from_error_handler=True)
+            except Exception as handler_error:
+                self.log_exception((type(handler_error), handler_error, handler_error.__traceback__))
         return await self.finalize_request(server_error, from_error_handler=True)
 
     def log_exception(self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]) -> None:
@@ -607,16 +616,30 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     async def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Run the teardown_request functions of the current request."""
         for func in self._plan_of(_cv_request.get()).teardown:
-            await func(exc)
+            try:
+                await func(exc)
+            except Exception as error:
+                self._teardown_failed(error)
         if request_tearing_down.receivers:
             await request_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
 
     async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the teardown_appcontext functions."""
         for func in reversed(self.teardown_appcontext_funcs):
-            await self.ensure_async(func)(exc)
+            try:
+                await self.ensure_async(func)(exc)
+            except Exception as error:
+                self._teardown_failed(error)
         if appcontext_tearing_down.receivers:
             await appcontext_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
+
+    def _teardown_failed(self, error: Exception) -> None:
+        """A teardown function raised: when propagating (testing, debug) let
+        the error go on, as in Flask; otherwise log it, so that the other
+        teardown functions still run and the response made is delivered."""
+        if self._propagate_exceptions():
+            raise error
+        self.log_exception((type(error), error, error.__traceback__))
 
     # ------------------------------------------------------------------
     # Files
@@ -638,6 +661,17 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             raise RuntimeError("'static_folder' must be set to serve static_files.")
         max_age = self.get_send_file_max_age(filename)
         return await send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
+
+    def open_instance_resource(
+        self, resource: str | os.PathLike[str], mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> Any:
+        """Open ``resource``, a path relative to ``instance_path``, in any
+        mode (writing too): ``async with await
+        app.open_instance_resource("notes.txt", "w") as f: await f.write(text)``.
+        Used in the same forms as ``open_resource``."""
+        from .scaffold import Resource
+
+        return Resource(os.path.join(self.instance_path, resource), mode, encoding)
 
     # ------------------------------------------------------------------
     # Testing and running

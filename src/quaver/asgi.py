@@ -101,7 +101,9 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
     """Send ``response`` to the server: the start message, then the body.
 
     A body in memory goes in one message. A streamed body is sent chunk by
-    chunk within RESPONSE_TIMEOUT (``response.timeout`` overrides it), while
+    chunk within RESPONSE_TIMEOUT (``response.timeout`` overrides it), the
+    status and headers with its first chunk (as WSGI servers do: a body that
+    fails before it gets a 500, see ``_stream_failed``), while
     a watcher task waits for the client to disconnect: if it does, the
     streaming is cancelled wherever it waits and the body's iterator closed.
     A whole file given by path goes as ``http.response.pathsend`` where the
@@ -126,17 +128,19 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
         await send(start)
         await send({"type": "http.response.body", "body": body if request.method != "HEAD" else b""})
         return
-    await send(start)
     if request.method == "HEAD":
+        await send(start)
         await response._discard_body()
         await send({"type": "http.response.body", "body": b""})
         return
     if body.__class__ is FileBody:
         if body.path is not None and body.is_whole and "http.response.pathsend" in (request.scope.get("extensions") or ()):
+            await send(start)
             await send({"type": "http.response.pathsend", "path": body.path})
             return
         if body.length is not None and body.length <= body.chunk_size:  # one read: nothing to watch
             data = b"".join([chunk async for chunk in body])
+            await send(start)
             await send({"type": "http.response.body", "body": data})
             return
     timeout = response.timeout
@@ -156,12 +160,15 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
         watcher = asyncio.get_running_loop().create_task(request._wait_for_disconnect())
         watcher.add_done_callback(on_disconnect)
     chunks = response.iter_body()
-    gone = False
+    started = gone = False
     try:
         try:
             async with asyncio.timeout(timeout):
                 async for chunk in chunks:
                     try:
+                        if not started:  # as WSGI servers do: the status waits for the first chunk
+                            started = True
+                            await send(start)
                         await send({"type": "http.response.body", "body": chunk, "more_body": True})
                     except OSError:  # the server says the client is gone (ASGI 2.4)
                         gone = True
@@ -181,11 +188,38 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
         # Left unfinished on purpose: the server closes the connection, so the
         # client sees a cut-off body rather than a complete-looking short one.
         app.logger.warning("Response streaming exceeded RESPONSE_TIMEOUT; closing it")
+        if not started:
+            await _send_plain_500(send)
         return
     except ClientDisconnected:
         return  # the stream read the request body and found the client gone
+    except Exception as error:
+        await _stream_failed(app, request, error, started, send)
+        return
     if not gone:
+        if not started:
+            await send(start)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+async def _stream_failed(app: Quaver, request: Any, error: Exception, started: bool, send: Any) -> None:
+    """A streamed body raised. Before its first chunk the client gets 500 (the
+    traceback page in debug mode); after it the response is left unfinished,
+    so the server closes the connection and the client sees a cut-off body.
+    The error is logged, or raised on when propagating (testing, debug)."""
+    if not started:
+        if app.debug:
+            from .debug import traceback_response
+
+            await send_response(app, request, traceback_response(error, app.response_class), send)
+        else:
+            await _send_plain_500(send)
+    if app._propagate_exceptions():
+        raise error
+    app.logger.error(
+        f"Exception on {request.path} [{request.method}] while streaming the response",
+        exc_info=(type(error), error, error.__traceback__),
+    )
 
 
 async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send: Any) -> None:

@@ -517,7 +517,11 @@ def run_command(
     certfile: str | None,
     keyfile: str | None,
 ) -> None:
-    """Serve the app with Hypercorn until Ctrl-C."""
+    """Serve the app with Hypercorn until Ctrl-C or SIGTERM.
+
+    Requests in flight then get GRACEFUL_SHUTDOWN_TIMEOUT seconds to finish
+    (a second Ctrl-C quits at once).
+    """
     if bool(certfile) != bool(keyfile):
         raise click.BadParameter("'--certfile' and '--keyfile' go together.", param_hint="'--certfile'/'--keyfile'")
     app = info.load_app()

@@ -18,6 +18,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "BODY_TIMEOUT": 60,  # seconds to receive a whole request body
     "DEBUG": None,
     "EXPLAIN_TEMPLATE_LOADING": False,
+    "GRACEFUL_SHUTDOWN_TIMEOUT": 5,  # seconds for requests in flight to finish on a signal (app.run)
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "MAX_COOKIE_SIZE": 4093,
     "MAX_FORM_MEMORY_SIZE": 500_000,

@@ -6,6 +6,9 @@ Werkzeug's sans-IO ``MultipartDecoder``), so a form never has to be held
 in memory whole. An uploaded file stays in memory up to ``spool_size``
 bytes, then moves to a temporary file (deleted when it is closed).
 
+Urlencoded bytes that are not UTF-8 stay percent-encoded (``%FF``), as
+Werkzeug does for Flask; multipart fields get replacement characters.
+
 Limits: a field bigger than ``max_form_memory_size`` or more than
 ``max_form_parts`` fields and files give 413; a body that is not the form
 it claims to be gives 400 (raised as ``ValueError`` here, turned into
@@ -15,6 +18,7 @@ it claims to be gives 400 (raised as ``ValueError`` here, turned into
 from __future__ import annotations
 
 import asyncio
+import codecs
 import io
 import tempfile
 from collections.abc import AsyncIterable
@@ -33,6 +37,8 @@ __all__ = ("FormDataParser",)
 URLENCODED = frozenset(("application/x-www-form-urlencoded", "application/x-url-encoded"))
 MULTIPART = "multipart/form-data"
 _HEADER_ROOM = 64 * 1024
+#: The codec error handler that leaves the bytes it cannot decode percent-encoded.
+_KEEP_ENCODED = "quaver.percent_encode"
 _PART_CHARSETS = frozenset(("ascii", "us-ascii", "utf-8", "utf8", "iso-8859-1", "latin-1", "latin1"))
 
 
@@ -279,10 +285,20 @@ def _add_fields(fields: list[tuple[str, str]], encoded: bytes, limit: int | None
         fields.append((_unquote(name), _unquote(value)))
 
 
+def _percent_encode(error: UnicodeError) -> tuple[str, int]:
+    undecodable = error.object[error.start : error.end]  # type: ignore[attr-defined]
+    return "".join(f"%{byte:02X}" for byte in undecodable), error.end  # type: ignore[attr-defined]
+
+
+codecs.register_error(_KEEP_ENCODED, _percent_encode)
+
+
 def _unquote(raw: bytes) -> str:
+    """A urlencoded name or value as text; bytes that are not UTF-8 (raw or
+    percent-encoded) stay percent-encoded, as in ``request.args`` and Flask."""
     if b"%" not in raw and b"+" not in raw:
-        return raw.decode("utf-8", "replace")
-    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", "replace")
+        return raw.decode("utf-8", _KEEP_ENCODED)
+    return unquote_to_bytes(raw.replace(b"+", b" ")).decode("utf-8", _KEEP_ENCODED)
 
 
 def _charset(headers: Headers) -> str:

@@ -7,6 +7,7 @@ import asyncio
 import io
 import mimetypes
 import os
+import re
 import time
 import unicodedata
 import zlib
@@ -20,6 +21,7 @@ from urllib.parse import quote
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.security import safe_join
+from werkzeug.urls import iri_to_uri
 from werkzeug.utils import redirect as _werkzeug_redirect
 
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, request_ctx
@@ -68,15 +70,30 @@ def abort(code: int | Any, *args: Any, **kwargs: Any) -> NoReturn:
 
 
 def redirect(location: str, code: int = 302, Response: type | None = None) -> Any:
-    """A response redirecting to ``location``."""
+    """A response redirecting to ``location``.
+
+    A location with CR or LF in it is a ValueError (a 500, as in Flask): no
+    header can be smuggled through it. Other characters a header or a URL
+    cannot carry (non-ASCII, spaces, NUL) are percent-encoded in the
+    ``Location`` header, as Werkzeug does for Flask when it sends a response.
+    """
     ctx = _cv_app.get(None)
     if ctx is not None and Response is None:
-        return ctx.app.redirect(location, code=code)
-    if Response is None:
-        from .wrappers import Response as _Response
+        response = ctx.app.redirect(location, code=code)
+    else:
+        if Response is None:
+            from .wrappers import Response as _Response
 
-        Response = _Response
-    return _werkzeug_redirect(location, code=code, Response=Response)
+            Response = _Response
+        response = _werkzeug_redirect(location, code=code, Response=Response)
+    headers = getattr(response, "headers", None)
+    sent = headers.get("Location") if headers is not None else None
+    if sent and _NOT_URI_SAFE.search(sent):
+        headers["Location"] = iri_to_uri(sent)
+    return response
+
+
+_NOT_URI_SAFE = re.compile(r"[^\x21-\x7e]")
 
 
 async def make_response(*args: Any) -> Any:
@@ -212,7 +229,9 @@ async def send_file(
     ``etag`` is True (made from the file's path, size and time; paths
     only), False, or the tag to send. ``max_age`` (seconds, or a function of
     the path) defaults to the app's ``get_send_file_max_age``
-    (SEND_FILE_MAX_AGE_DEFAULT); None there means ``no-cache``.
+    (SEND_FILE_MAX_AGE_DEFAULT); None there means ``no-cache``. With
+    USE_X_SENDFILE a file given by path is not read: the response has an
+    empty body and an ``X-Sendfile`` header for the front server.
     """
     app = current_app._get_current_object()
     if isinstance(path_or_file, (str, os.PathLike)):
@@ -263,14 +282,19 @@ async def _file_response(
                 " pass 'mimetype', or 'download_name', or a path."
             )
         mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
-    response = app.response_class(body, mimetype=mimetype)
+    # USE_X_SENDFILE: a front server (Apache's mod_xsendfile, lighttpd) sends
+    # the file named in X-Sendfile and answers ranges; the body here is empty.
+    sendfile = path is not None and app.config["USE_X_SENDFILE"]
+    response = app.response_class(b"" if sendfile else body, mimetype=mimetype)
     headers = response.headers
     if download_name is not None:
         headers.set("Content-Disposition", "attachment" if as_attachment else "inline", **_filename_params(download_name))
     elif as_attachment:
         await body.aclose()
         raise TypeError("An attachment needs a file name: pass 'download_name'.")
-    if size is not None:
+    if sendfile:
+        headers["X-Sendfile"] = path
+    elif size is not None:
         headers["Content-Length"] = str(size)
     if last_modified is not None:
         response.last_modified = last_modified
@@ -293,7 +317,9 @@ async def _file_response(
         response.set_etag(f"{stat.st_mtime_ns:x}-{size:x}-{zlib.adler32(path.encode()):x}")
     if conditional:
         request = request_ctx.request_websocket
-        response = await response.make_conditional(request, accept_ranges=True, complete_length=size)
+        response = await response.make_conditional(request, accept_ranges=not sendfile, complete_length=size)
+        if sendfile and response.status_code != 200:
+            del response.headers["X-Sendfile"]  # 304 or 412: the front server must not send the file
     return response
 
 

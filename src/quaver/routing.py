@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from typing import Any
+from urllib.parse import quote
 
-from werkzeug.routing import IntegerConverter, Map, Rule
+from werkzeug.routing import IntegerConverter, Map, MapAdapter, Rule
 from werkzeug.routing import ValidationError
 
 
@@ -179,6 +180,27 @@ def _may_be_empty(part: Any) -> bool:
     return re.compile(part.content).match("") is not None
 
 
+#: What a query string keeps as it is in a redirect's Location (as Werkzeug's get_current_url).
+_QUERY_SAFE = "!$&'()*+,/:;=?@%"
+_QUERY_UNSAFE = re.compile(r"[^A-Za-z0-9_.~!$&'()*+,/:;=?@%-]")
+
+
+def _quote_query(query: str) -> str:
+    """``query`` with what may not stand in a URL percent-encoded.
+
+    The app passes the raw query string decoded as latin-1, so each character
+    is one byte of the request and is encoded back to that byte; a CR or LF
+    sent by a client must not reach the Location header (Werkzeug refuses
+    it there: a 500).
+    """
+    if _QUERY_UNSAFE.search(query) is None:
+        return query
+    try:
+        return quote(query, safe=_QUERY_SAFE, encoding="latin-1")
+    except UnicodeEncodeError:  # given by hand, beyond latin-1: UTF-8 as usual
+        return quote(query, safe=_QUERY_SAFE)
+
+
 class QuaverMap(Map):
     """Werkzeug's Map with an index for fast matching."""
 
@@ -187,6 +209,21 @@ class QuaverMap(Map):
     def add(self, rulefactory: Any) -> None:
         super().add(rulefactory)
         self._fast_index = None
+
+    def bind(
+        self,
+        server_name: str,
+        script_name: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str | None = None,
+        query_args: Any = None,
+    ) -> MapAdapter:
+        """Werkzeug's ``bind``; a query string for redirects is percent-encoded where it must be."""
+        if query_args.__class__ is str and query_args:
+            query_args = _quote_query(query_args)
+        return super().bind(server_name, script_name, subdomain, url_scheme, default_method, path_info, query_args)
 
     def fast_match(self, path: str, method: str, websocket: bool) -> tuple[Rule, dict[str, Any]] | None:
         """Match ``path`` where the answer is certain; None means "ask Werkzeug"."""

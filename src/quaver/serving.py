@@ -7,9 +7,13 @@ import asyncio
 import contextvars
 import errno
 import os
+import logging
 import signal
+import socket
 import sys
+import threading
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from flask.sansio.scaffold import setupmethod
@@ -87,12 +91,17 @@ class ServingMixin:
             raise
 
     async def _wait_for_background_tasks(self) -> None:
+        """Wait for background tasks up to BACKGROUND_TASK_SHUTDOWN_TIMEOUT;
+        cancel (and log) those still running then."""
         tasks = list(self.background_tasks)
         if not tasks:
             return
         timeout = self.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"]
         done, pending = await asyncio.wait(tasks, timeout=timeout)
         for task in pending:
+            self.logger.warning(
+                f"Cancelled {task.get_name()}: still running after BACKGROUND_TASK_SHUTDOWN_TIMEOUT ({timeout} s)."
+            )
             task.cancel()
         if pending:
             await asyncio.wait(pending)
@@ -108,8 +117,10 @@ class ServingMixin:
             except Exception as error:
                 await self.handle_background_exception(error)
 
+        name = f"background task {getattr(func, '__qualname__', func)!r}"
+
         def spawn() -> None:
-            task = loop.create_task(_run(), context=contextvars.Context())
+            task = loop.create_task(_run(), name=name, context=contextvars.Context())
             self.background_tasks.add(task)
             task.add_done_callback(self.background_tasks.discard)
 
@@ -144,7 +155,8 @@ class ServingMixin:
         keyfile: str | None = None,
         **kwargs: Any,
     ) -> None:
-        """Serve the app with Hypercorn until Ctrl-C or SIGTERM."""
+        """Serve the app with Hypercorn until Ctrl-C or SIGTERM, which stop
+        it gracefully (see GRACEFUL_SHUTDOWN_TIMEOUT)."""
         run_app(
             self,
             host=host,
@@ -179,6 +191,7 @@ def run_app(
     """
     from hypercorn.asyncio import serve
     from hypercorn.config import Config as HyperConfig
+    from hypercorn.utils import LifespanFailureError
 
     if kwargs:
         app.logger.warning(f"Additional arguments, {','.join(kwargs)}, are not supported.")
@@ -207,6 +220,11 @@ def run_app(
         app.logger.warning(f"HTTP/3 is off: {why}.")
     if quic:
         config.quic_bind = [address]
+    # On a signal: requests in flight get GRACEFUL_SHUTDOWN_TIMEOUT to finish,
+    # then the lifespan shutdown waits for background tasks (bounded by
+    # BACKGROUND_TASK_SHUTDOWN_TIMEOUT) and runs the after_serving hooks.
+    config.graceful_timeout = float(app.config["GRACEFUL_SHUTDOWN_TIMEOUT"])
+    config.shutdown_timeout = max(config.shutdown_timeout, app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] + 60)
 
     scheme = "https" if tls else "http"
     print(f" * Serving Quaver app '{app.name}'", flush=True)
@@ -215,7 +233,7 @@ def run_app(
     print(f" * Running on {scheme}://{host}:{port} (CTRL + C to quit)", flush=True)
 
     try:
-        changed = asyncio.run(_serve(app, config, serve, use_reloader))
+        changed = asyncio.run(_serve(app, config, serve, use_reloader, (host, port) if quic else None))
     except KeyboardInterrupt:  # Ctrl-C before the server had set its handlers
         return
     except OSError as error:
@@ -223,11 +241,13 @@ def run_app(
             raise
         print(f" * Address {host}:{port} is already in use by another program.", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+    except LifespanFailureError as failure:  # the app logged its error with the traceback already
+        stage = "start-up" if "in startup" in str(failure) else "shutdown"
+        error = failure.__context__ or failure  # raised while handle_lifespan handled the app's error
+        print(f" * The app failed in {stage}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
     if changed is not None:
-        print(f" * Detected change in {changed!r}, reloading", flush=True)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+        _restart(changed)
 
 
 def _aioquic_installed() -> bool:
@@ -249,31 +269,203 @@ def _protocols(tls: bool, quic: bool, http3: bool | None, port: int) -> str:
     return "HTTP/1.1, HTTP/2 (TLS, ALPN); HTTP/3 off (pip install quaver[h3] for it)"
 
 
-async def _serve(app: Any, config: Any, serve: Any, use_reloader: bool) -> str | None:
+async def _serve(
+    app: Any, config: Any, serve: Any, use_reloader: bool, quic_address: tuple[str, int] | None = None
+) -> str | None:
     """Run Hypercorn until a signal (return None) or until a loaded source
-    file changes (return its path)."""
+    file changes (return its path).
+
+    The first SIGINT or SIGTERM starts a graceful shutdown: no new
+    connections, ``app.shutdown_event`` set, open websockets closed with 1001
+    (going away), requests in flight given GRACEFUL_SHUTDOWN_TIMEOUT. A second
+    one ends the process at once."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     changed: list[str] = []
+    served = _ServedApp(app)
+    helpers: list[asyncio.Task[Any]] = []
+
+    def begin_shutdown(close_code: int) -> None:
+        stop.set()
+        app.shutdown_event.set()
+        helpers.append(loop.create_task(served.close_websockets(close_code)))
+
+    def on_signal(sig: signal.Signals) -> None:
+        if stop.is_set():
+            _exit_at_once(sig)
+        grace = app.config["GRACEFUL_SHUTDOWN_TIMEOUT"]
+        print(
+            f" * Stopping: finishing requests in flight (up to {grace} s; {sig.name} or Ctrl-C again to quit at once)",
+            flush=True,
+        )
+        begin_shutdown(1001)  # going away
+
+    def on_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        # Connections cut at the end of the grace period make asyncio's
+        # streams report their cancelled tasks (Python 3.11): not an error.
+        if stop.is_set() and isinstance(context.get("exception"), asyncio.CancelledError):
+            return
+        loop.default_exception_handler(context)
+
+    loop.set_exception_handler(on_loop_error)
+    threads = _ThreadPool()
+    loop.set_default_executor(threads)  # where sync views, hooks and background tasks run
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
-            loop.add_signal_handler(sig, stop.set)
+            loop.add_signal_handler(sig, on_signal, sig)
         except (NotImplementedError, RuntimeError):
             pass
-    watcher = None
+    if quic_address is not None:
+        helpers.append(loop.create_task(_wake_quic_server(quic_address, stop)))
     if use_reloader:
 
         async def watch() -> None:
             changed.append(await _wait_for_change())
-            stop.set()
+            begin_shutdown(1012)  # service restart
 
-        watcher = loop.create_task(watch())
+        helpers.append(loop.create_task(watch()))
     try:
-        await serve(app, config, shutdown_trigger=stop.wait)
+        await serve(served, config, shutdown_trigger=stop.wait)
     finally:
-        if watcher is not None:
-            watcher.cancel()
+        for helper in helpers:
+            helper.cancel()
+    if threads.running:
+        # A sync view or background task, cancelled, still runs in a thread
+        # that nothing can stop; Python would wait for it before exiting.
+        app.logger.warning(
+            f"{threads.running} sync function(s) still running in threads after shutdown: exiting without them."
+        )
+        _leave_threads_behind(changed[0] if changed else None)
     return changed[0] if changed else None
+
+
+class _ThreadPool(ThreadPoolExecutor):
+    """The loop's default executor, counting the calls still running."""
+
+    def __init__(self) -> None:
+        super().__init__(thread_name_prefix="asyncio")
+        self.running = 0
+        self._count_lock = threading.Lock()
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
+        with self._count_lock:
+            self.running += 1
+        try:
+            future = super().submit(fn, *args, **kwargs)
+        except BaseException:
+            self._done(None)
+            raise
+        future.add_done_callback(self._done)
+        return future
+
+    def _done(self, future: Future[Any] | None) -> None:
+        with self._count_lock:
+            self.running -= 1
+
+
+def _leave_threads_behind(changed: str | None) -> None:
+    """Restart (``changed``) or exit with 0 now, without joining threads."""
+    logging.shutdown()
+    if changed is not None:
+        _restart(changed)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
+
+
+def _restart(changed: str) -> None:
+    """Replace this process by a fresh run of the same command."""
+    print(f" * Detected change in {changed!r}, reloading", flush=True)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+async def _wake_quic_server(address: tuple[str, int], stop: asyncio.Event) -> None:
+    """Once shutdown starts, send empty datagrams to the QUIC port until
+    cancelled: Hypercorn's QUIC server checks for shutdown only when a
+    datagram arrives, and would otherwise hold the exit up to the end of
+    the grace period. (An empty datagram is no QUIC packet: it is dropped.)"""
+    await stop.wait()
+    host, port = address
+    host = {"0.0.0.0": "127.0.0.1", "::": "::1", "": "127.0.0.1"}.get(host, host)
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.setblocking(False)
+        while True:
+            try:
+                sock.sendto(b"", (host, port))
+            except OSError:
+                pass
+            await asyncio.sleep(0.05)
+
+
+def _exit_at_once(sig: signal.Signals) -> None:
+    """End the process by ``sig``'s default action, now: a second Ctrl-C."""
+    print(f" * {sig.name} again: quitting without waiting.", flush=True)
+    sys.stderr.flush()
+    signal.signal(sig, signal.SIG_DFL)
+    os.kill(os.getpid(), sig)
+
+
+class _ServedApp:
+    """The app as ``app.run()`` hands it to Hypercorn: the same, except that
+    it keeps track of open websockets, to close them when shutdown starts
+    (else each would hold the shutdown for the whole grace period and then be
+    cut without a close frame)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.websockets: set[_ClosableWebsocket] = set()
+        self.close_code: int | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+            return
+        websocket = _ClosableWebsocket(self, send)
+        self.websockets.add(websocket)
+        try:
+            await self.app(scope, receive, websocket.send)
+        finally:
+            self.websockets.discard(websocket)
+
+    async def close_websockets(self, code: int) -> None:
+        self.close_code = code
+        for websocket in list(self.websockets):
+            await websocket.close(code)
+
+
+class _ClosableWebsocket:
+    """One websocket's ``send``, which the server side can close: after that,
+    what the app sends is dropped, and the server tells the app's ``receive``
+    that the connection is gone (which ends the handler)."""
+
+    def __init__(self, served: _ServedApp, send: Any) -> None:
+        self.served = served
+        self._send = send
+        self.accepted = False
+        self.closed = False
+
+    async def send(self, message: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        kind = message["type"]
+        if kind == "websocket.close":
+            self.closed = True
+        await self._send(message)
+        if kind == "websocket.accept":
+            self.accepted = True
+            if self.served.close_code is not None:  # accepted while shutting down
+                await self.close(self.served.close_code)
+
+    async def close(self, code: int) -> None:
+        if self.accepted and not self.closed:
+            self.closed = True
+            reason = "server restarting" if code == 1012 else "server shutting down"
+            try:
+                await self._send({"type": "websocket.close", "code": code, "reason": reason})
+            except OSError:
+                pass
 
 
 def _module_files() -> dict[str, float]:

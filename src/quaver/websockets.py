@@ -106,6 +106,9 @@ class WebsocketDispatchMixin:
     async def do_teardown_websocket(self, exc: BaseException | None = None) -> None:
         """Run the teardown_websocket functions of the current websocket."""
         for func in self._plan_of(_cv_websocket.get(), True).teardown:
-            await func(exc)
+            try:
+                await func(exc)
+            except Exception as error:
+                self._teardown_failed(error)  # logged, unless propagating (app.py)
         if websocket_tearing_down.receivers:
             await websocket_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)

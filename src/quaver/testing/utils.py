@@ -16,9 +16,11 @@ _PATH_SAFE = "/:@!$&'()*+,;=%~"
 
 
 def _items(mapping: Any) -> list[tuple[str, Any]]:
-    """(key, value) pairs of a dict or MultiDict, lists in a dict spread out."""
+    """(key, value) pairs of a dict, a MultiDict or a list of pairs, lists in a dict spread out."""
     if isinstance(mapping, MultiDict):
         return list(mapping.items(multi=True))
+    if not hasattr(mapping, "items"):
+        return [(key, value) for key, value in mapping]
     pairs = []
     for key, value in mapping.items():
         if isinstance(value, list):
@@ -90,6 +92,14 @@ def _as_file(key: str, value: Any) -> FileStorage | None:
     return FileStorage(stream=stream, filename=filename, name=key, content_type=content_type)
 
 
+def _header_quoted(text: str) -> str:
+    """A name or filename as browsers write it in a multipart part's header
+    (HTML's rule): quote, CR and LF percent-encoded, so the header stays whole."""
+    if '"' in text or "\r" in text or "\n" in text:
+        return text.replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
+    return text
+
+
 def make_test_body_with_headers(
     *,
     data: Any = None,
@@ -138,9 +148,16 @@ def make_test_body_with_headers(
             raise TypeError(f"File {key!r} must be a FileStorage, a file or a (file, filename) tuple")
         uploads.append((key, upload))
     if uploads:
-        values = MultiDict([(key, value if isinstance(value, str) else str(value)) for key, value in fields])
+        values = MultiDict(
+            [(_header_quoted(key), value if isinstance(value, str) else str(value)) for key, value in fields]
+        )
         for key, upload in uploads:
-            values.add(key, upload)
+            if upload.filename and _header_quoted(upload.filename) != upload.filename:
+                upload = FileStorage(
+                    stream=upload.stream, filename=_header_quoted(upload.filename), name=upload.name,
+                    content_type=upload.content_type,
+                )
+            values.add(_header_quoted(key), upload)
         stream, _length, boundary = stream_encode_multipart(values, use_tempfile=False)
         headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
         return stream.getvalue(), headers  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
@@ -151,6 +152,18 @@ class BaseRequestWebsocket(SansIORequest):
     def _parse_content_type(self) -> None:
         if not hasattr(self, "_parsed_content_type"):
             self._scan_entity_headers()
+
+    @cached_property
+    def args(self) -> Any:  # type: ignore[override]
+        """The query string's arguments. Bytes that are not UTF-8 stay
+        percent-encoded (Werkzeug's own decoding refuses them: a 500)."""
+        return self.parameter_storage_class(
+            parse_qsl(
+                self.query_string.decode("utf-8", "werkzeug.url_quote"),
+                keep_blank_values=True,
+                errors="werkzeug.url_quote",
+            )
+        )
 
     @cached_property
     def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]

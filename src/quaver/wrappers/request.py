@@ -383,7 +383,9 @@ class Request(BaseRequestWebsocket):
                 "Did not attempt to load JSON data because the request"
                 " Content-Type was not 'application/json'."
             )
-        raise BadRequest(f"Failed to decode JSON object: {error}")
+        if self._config is not None and self._config["DEBUG"]:
+            raise BadRequest(f"Failed to decode JSON object: {error}")
+        raise BadRequest()  # the parser's words only in debug, as in Flask
 
     async def _wait_for_disconnect(self) -> None:
         """Return once the client has gone away; see ``Body._until_disconnect``."""

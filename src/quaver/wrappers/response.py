@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import os
+import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import IO, Any
 
@@ -20,6 +21,8 @@ from ..utils import run_sync_iterable
 
 
 _TEXT_CONTENT_TYPES: dict[type, str] = {}
+_BAD_COOKIE_NAME = re.compile(r'[\x00-\x20\x7f",;=]')
+_BAD_COOKIE_DOMAIN = re.compile(r'[\x00-\x20\x7f",;]')
 
 
 class Response(SansIOResponse):
@@ -38,6 +41,45 @@ class Response(SansIOResponse):
     #: Seconds a streamed body may take to send: ``...`` (the default) means
     #: the app's RESPONSE_TIMEOUT, None means no limit (as in Quart).
     timeout: Any = Ellipsis
+
+    @property
+    def max_cookie_size(self) -> int:  # type: ignore[override]
+        """``set_cookie`` warns above this many bytes: the current app's
+        MAX_COOKIE_SIZE (0: never), or Werkzeug's 4093 outside an app."""
+        from ..globals import _cv_app  # looked up only when a cookie is set
+
+        ctx = _cv_app.get(None)
+        if ctx is None:
+            return SansIOResponse.max_cookie_size
+        return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: Any = None,
+        expires: Any = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header (Werkzeug's ``set_cookie``).
+
+        The value is quoted and the path percent-encoded as Werkzeug does; a
+        name or domain that could end the cookie early or add attributes to
+        it (empty, or with controls, spaces, ``;``, ``,``, ``=`` or ``"``)
+        is a ValueError, so nothing taken from a request can be smuggled in.
+        """
+        if not key or _BAD_COOKIE_NAME.search(key):
+            raise ValueError(f"Not a valid cookie name: {key!r}")
+        if domain and _BAD_COOKIE_DOMAIN.search(domain):
+            raise ValueError(f"Not a valid cookie domain: {domain!r}")
+        super().set_cookie(
+            key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
+        )
 
     def __init__(
         self,
