@@ -224,3 +224,32 @@ async def test_example_announcements_reach_every_listener_and_reconnects_catch_u
             await _next_event(lines)  # connected
             missed = await _next_event(lines)
             assert (missed["id"], missed["data"]) == (str(second), '{"text": "second"}')
+
+
+async def test_event_stream_headers_arrive_before_the_first_event(free_port: int) -> None:
+    """A browser's EventSource opens on the headers: they must not wait for an event."""
+    app = Quaver(__name__)
+    release = asyncio.Event()
+
+    @app.get("/events")
+    async def events():
+        async def later():
+            await release.wait()
+            yield ServerSentEvent("now")
+
+        return Response.event_stream(later(), keep_alive=None)
+
+    async with uvicorn_serving(app, free_port) as url:
+        async with httpx.AsyncClient(timeout=10) as client:
+            async with asyncio.timeout(5):
+                stream = client.stream("GET", f"{url}/events")
+                response = await stream.__aenter__()
+            try:
+                assert response.status_code == 200
+                assert response.headers["content-type"] == "text/event-stream"
+                release.set()
+                chunks = response.aiter_bytes()
+                assert await chunks.__anext__() == b"data: now\n\n"
+            finally:
+                release.set()
+                await stream.__aexit__(None, None, None)

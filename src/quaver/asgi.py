@@ -161,6 +161,9 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
         watcher.add_done_callback(on_disconnect)
     chunks = response.iter_body()
     started = gone = False
+    if response.send_headers_at_once:
+        started = True
+        await send(start)
     try:
         try:
             async with asyncio.timeout(timeout):
@@ -230,8 +233,11 @@ async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send
             try:
                 await app.startup()
             except Exception as error:
-                await send({"type": "lifespan.startup.failed", "message": f"{type(error).__name__}: {error}"})
-                app.logger.exception("Start-up failed")
+                reason = f"{type(error).__name__}: {error}"
+                # startup() logged the traceback; this line says what it stopped.
+                # Logged first: Hypercorn raises from send on this message.
+                app.logger.error(f"Start-up failed: {reason}")
+                await send({"type": "lifespan.startup.failed", "message": reason})
                 return
             await send({"type": "lifespan.startup.complete"})
         elif message["type"] == "lifespan.shutdown":

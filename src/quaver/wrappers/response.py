@@ -41,6 +41,10 @@ class Response(SansIOResponse):
     #: Seconds a streamed body may take to send: ``...`` (the default) means
     #: the app's RESPONSE_TIMEOUT, None means no limit (as in Quart).
     timeout: Any = Ellipsis
+    #: A streamed body's status and headers go out with its first chunk, so
+    #: one that fails before it gets a 500 (as under WSGI servers); True sends
+    #: them at once (event streams: the browser's EventSource opens at once).
+    send_headers_at_once: bool = False
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
@@ -213,6 +217,7 @@ class Response(SansIOResponse):
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
         response.timeout = None
+        response.send_headers_at_once = True
         return response
 
     async def make_sequence(self) -> None:
