@@ -519,3 +519,19 @@ async def test_body_from_a_file_like_iterator_is_streamed(app: Quaver, client, t
 
     response = await client.get("/")
     assert await response.get_data() == b"line one\nline two\n"
+
+
+async def test_a_location_set_any_way_goes_out_percent_encoded(app: Quaver, client) -> None:
+    @app.get("/by-hand")
+    async def by_hand():
+        return "", 301, {"Location": "/café au lait"}
+
+    @app.get("/app-redirect")
+    async def app_redirect():
+        return app.redirect("/€/x y")
+
+    response = await client.get("/by-hand")
+    assert response.status_code == 301
+    assert response.headers["Location"] == "/caf%C3%A9%20au%20lait"
+    response = await client.get("/app-redirect")
+    assert response.headers["Location"] == "/%E2%82%AC/x%20y"

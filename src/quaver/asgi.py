@@ -7,9 +7,11 @@ body is pulled from ``receive`` only when the view asks for it.
 from __future__ import annotations
 
 import asyncio
+import re
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import ClientDisconnected
+from werkzeug.urls import iri_to_uri
 
 from .ctx import RequestContext
 from .wrappers.response import FileBody
@@ -95,6 +97,7 @@ async def _send_plain_500(send: Any) -> None:
 
 
 _ENCODED_NAMES: dict[str, bytes] = {}
+_NOT_URI_SAFE = re.compile(r"[^\x21-\x7e]")
 
 
 async def send_response(app: Quaver, request: Any, response: Response, send: Any) -> None:
@@ -117,6 +120,8 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
             name = key.lower().encode("latin-1")
             if len(names) < 512:
                 names[key] = name
+        if name == b"location" and _NOT_URI_SAFE.search(value):
+            value = iri_to_uri(value)  # as Werkzeug does for Flask: no raw spaces, NUL or non-ASCII
         headers.append((name, value.encode("latin-1")))
     promises = response.__dict__.get("push_promises")
     if promises and request.__dict__.get("_send_push_promise") is not None:

@@ -7,7 +7,6 @@ import asyncio
 import io
 import mimetypes
 import os
-import re
 import time
 import unicodedata
 import zlib
@@ -21,7 +20,6 @@ from urllib.parse import quote
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.security import safe_join
-from werkzeug.urls import iri_to_uri
 from werkzeug.utils import redirect as _werkzeug_redirect
 
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, request_ctx
@@ -74,8 +72,8 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> An
 
     A location with CR or LF in it is a ValueError (a 500, as in Flask): no
     header can be smuggled through it. Other characters a header or a URL
-    cannot carry (non-ASCII, spaces, NUL) are percent-encoded in the
-    ``Location`` header, as Werkzeug does for Flask when it sends a response.
+    cannot carry (non-ASCII, spaces, NUL) are percent-encoded when the
+    ``Location`` header is sent, as Werkzeug does for Flask.
     """
     ctx = _cv_app.get(None)
     if ctx is not None and Response is None:
@@ -86,14 +84,7 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> An
 
             Response = _Response
         response = _werkzeug_redirect(location, code=code, Response=Response)
-    headers = getattr(response, "headers", None)
-    sent = headers.get("Location") if headers is not None else None
-    if sent and _NOT_URI_SAFE.search(sent):
-        headers["Location"] = iri_to_uri(sent)
     return response
-
-
-_NOT_URI_SAFE = re.compile(r"[^\x21-\x7e]")
 
 
 async def make_response(*args: Any) -> Any:
