@@ -154,6 +154,11 @@ class _FastIndex:
         )
         if not eligible:
             self._block(prefix)
+            if len(prefix) == len(path_parts) > 1 and prefix[-1] == "":
+                # A static rule ending in a slash: Werkzeug answers the path
+                # without that slash from it too (a redirect, or a match
+                # where slashes are not strict), ahead of dynamic rules.
+                self._block(prefix[:-1])
             return
         trailing_slash = len(path_parts) > 1 and path_parts[-1].static and path_parts[-1].content == ""
         if len(prefix) == len(path_parts):

@@ -56,16 +56,27 @@ def make_test_headers_path_and_query_string(
     headers.setdefault("User-Agent", "Quaver")
     if query_string is None:
         path, _, raw = path.partition("?")
-        query_bytes = raw.encode("latin-1")
+        query_bytes = _query_bytes(raw)
     elif "?" in path:
         raise ValueError("Give the query string in the path or as 'query_string', not both")
     elif isinstance(query_string, str):
-        query_bytes = query_string.encode("latin-1")
+        query_bytes = _query_bytes(query_string)
     elif isinstance(query_string, bytes):
         query_bytes = query_string
     else:
         query_bytes = urlencode(_items(query_string)).encode("ascii")
     return headers, path, query_bytes
+
+
+# ASCII stays as typed in a query string; the rest is percent-encoded as UTF-8, as browsers send it.
+_ASCII = "".join(map(chr, range(128)))
+
+
+def _query_bytes(query: str) -> bytes:
+    """A query string typed in a test as the bytes a client puts on the wire."""
+    if query.isascii():
+        return query.encode("ascii")
+    return quote(query, safe=_ASCII).encode("ascii")
 
 
 def _as_file(key: str, value: Any) -> FileStorage | None:

@@ -165,6 +165,11 @@ class BaseRequestWebsocket(SansIORequest):
             )
         )
 
+    @property
+    def full_path(self) -> str:
+        """The path and query string, the query's bytes that are not UTF-8 percent-encoded."""
+        return f"{self.path}?{self.query_string.decode('utf-8', 'werkzeug.url_quote')}"
+
     @cached_property
     def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]
         server = self.scope.get("server")

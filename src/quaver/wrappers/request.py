@@ -82,17 +82,7 @@ class Body:
         return chunk
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._iterate()
-
-    async def _iterate(self) -> AsyncIterator[bytes]:
-        if self._data is not None:
-            if self._data:
-                yield self._data
-            return
-        while not self._complete:
-            chunk = await self._next_chunk()
-            if chunk:
-                yield chunk
+        return _Chunks(self)
 
     async def read(self) -> bytes:
         """Return the whole body, reading what is left of it."""
@@ -159,6 +149,42 @@ class Body:
     def set_result(self, data: bytes) -> None:
         """Give a body built by hand all its data at once."""
         self._feed({"type": "http.request", "body": bytes(data), "more_body": False})
+
+
+class _Chunks:
+    """``async for chunk in body``: the chunks as they arrive.
+
+    A class rather than an async generator: a reader that stops early
+    (``break``, a form that fails to parse) leaves nothing for the garbage
+    collector to finish in a task of its own.
+    """
+
+    __slots__ = ("_body", "_started")
+
+    def __init__(self, body: Body) -> None:
+        self._body: Body | None = body
+        self._started = False
+
+    def __aiter__(self) -> _Chunks:
+        return self
+
+    async def __anext__(self) -> bytes:
+        body = self._body
+        if body is None:
+            raise StopAsyncIteration
+        if not self._started:
+            self._started = True
+            data = body._data
+            if data is not None:  # read (or given) whole already: one chunk
+                self._body = None
+                if data:
+                    return data
+                raise StopAsyncIteration
+        while not body._complete:
+            chunk = await body._next_chunk()
+            if chunk:
+                return chunk
+        raise StopAsyncIteration
 
 
 class Request(BaseRequestWebsocket):
