@@ -575,3 +575,74 @@ async def test_view_returning_none_is_an_error(app: Quaver) -> None:
 
     with pytest.raises(TypeError, match="did not return a valid response"):
         await app.test_client().get("/")
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [("/ok", 200), ("/abort", 404), ("/no-such-page", 404), ("/fails", 500), ("/handled", 402), ("/post-only", 405)],
+)
+async def test_a_request_ending_in_an_error_is_freed_without_the_garbage_collector(
+    path: str, status: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    """No reference cycle through an error's traceback keeps the request (and
+    its body) alive until the next full collection."""
+    import asyncio
+    import gc
+    import weakref
+
+    caplog.set_level(logging.CRITICAL)
+    app = Quaver(__name__)  # not testing: the 500 is answered, not raised
+    requests: list[weakref.ref] = []
+
+    @app.before_request
+    async def remember() -> None:
+        requests.append(weakref.ref(request._get_current_object()))
+
+    @app.get("/ok")
+    async def ok():
+        return "ok"
+
+    @app.get("/abort")
+    async def aborts():
+        abort(404)
+
+    @app.get("/fails")
+    async def fails():
+        raise RuntimeError("boom")
+
+    @app.get("/handled")
+    async def handled():
+        raise PaymentError()
+
+    @app.errorhandler(PaymentError)
+    async def payment(error):
+        return "pay first", 402
+
+    @app.post("/post-only")
+    async def post_only():
+        return "posted"
+
+    statuses = []
+
+    async def receive():
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    scope = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET", "scheme": "http",
+        "path": path, "raw_path": path.encode(), "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80),
+    }
+    gc.collect()
+    gc.disable()
+    try:
+        await app(scope, receive, send)
+        await asyncio.sleep(0)
+        assert statuses == [status]
+        assert len(requests) == 1
+        assert requests[0]() is None
+    finally:
+        gc.enable()

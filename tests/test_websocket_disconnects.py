@@ -266,3 +266,49 @@ async def test_ten_thousand_connections_leave_no_tasks_and_no_memory_behind(app,
         tracemalloc.stop()
     assert asyncio.all_tasks() == tasks_before
     assert grown < 256 * 1024, f"memory grew by {grown} bytes over 10 000 connections"
+
+
+@pytest.mark.parametrize("ending", ["client leaves", "handler returns"])
+async def test_a_finished_websocket_is_freed_without_waiting_for_the_garbage_collector(app, ending):
+    """A closed connection's objects (and the server's buffers they hold) go
+    when it ends, not at the next full collection: no reference cycles."""
+    import weakref
+
+    seen = []
+
+    @app.websocket("/ws")
+    async def handle():
+        seen.append(weakref.ref(websocket._get_current_object()))
+        await websocket.accept()
+        await websocket.send("hello")
+        if ending == "client leaves":
+            await websocket.receive()
+
+    incoming = [{"type": "websocket.connect"}, {"type": "websocket.disconnect", "code": 1001}]
+    sent = []
+
+    async def receive():
+        if len(incoming) == 1:
+            while len(sent) < 2:  # the client leaves after the greeting
+                await asyncio.sleep(0)
+        return incoming.pop(0) if incoming else await asyncio.Event().wait()
+
+    async def send(message):
+        sent.append(message)
+
+    scope = {
+        "type": "websocket", "asgi": {"version": "3.0"}, "http_version": "1.1", "scheme": "ws",
+        "path": "/ws", "raw_path": b"/ws", "query_string": b"", "root_path": "",
+        "headers": [(b"host", b"localhost")], "client": ("127.0.0.1", 5000), "server": ("127.0.0.1", 80),
+        "subprotocols": [],
+    }
+    gc.collect()
+    gc.disable()
+    try:
+        await app(scope, receive, send)
+        await asyncio.sleep(0)
+        assert [message["type"] for message in sent][:2] == ["websocket.accept", "websocket.send"]
+        assert len(seen) == 1
+        assert seen[0]() is None, gc.get_referrers(seen[0]())
+    finally:
+        gc.enable()

@@ -332,7 +332,10 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             adapter = ctx.url_adapter
             request.url_rule, request.view_args = adapter.match(return_rule=True, websocket=websocket)
         except HTTPException as error:
-            request.routing_exception = error
+            # Raised again in _dispatch; Werkzeug's frames would only make a
+            # cycle (traceback -> this frame -> request -> the error).
+            error.__context__ = None  # Werkzeug's own NoMatch, with its frames
+            request.routing_exception = error.with_traceback(None)
 
     # ------------------------------------------------------------------
     # HTTP dispatch
@@ -394,11 +397,21 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 rv = await self._dispatch(request, plan)
         except Exception as error:
             rv = await self.handle_user_exception(error)
+            try:
+                return await self.finalize_request(rv, plan=plan, ctx=ctx)
+            finally:
+                # The error's traceback holds this frame: without these names
+                # no cycle keeps the request (and its body) until a collection.
+                rv = request = ctx = None
         return await self.finalize_request(rv, plan=plan, ctx=ctx)
 
     async def _dispatch(self, request: Any, plan: _Plan) -> Any:
-        if request.routing_exception is not None:
-            raise request.routing_exception
+        error = request.routing_exception
+        if error is not None:
+            try:
+                raise error
+            finally:
+                del error, request  # the traceback holds this frame: no cycle through these
         if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
             return await self.make_default_options_response()
         return await plan.view(**request.view_args)
@@ -570,7 +583,10 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         blueprints = ctx.request_websocket.blueprints if ctx is not None else []
         handler = self._find_error_handler(error, blueprints)
         if handler is None:
-            raise error
+            try:
+                raise error
+            finally:
+                del error, ctx  # the traceback holds this frame: no cycle through these
         return await self.ensure_async(handler)(error)
 
     def _propagate_exceptions(self) -> bool:

@@ -15,6 +15,7 @@ from werkzeug.urls import iri_to_uri
 
 from .ctx import RequestContext
 from .wrappers.response import FileBody
+from .wrappers.websocket import WebsocketDisconnected
 from .signals import websocket_received, websocket_sent
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
         await ctx.pop(error)
     else:
         preserved.append((ctx, error))
+    error = None  # its traceback holds this frame: no cycle keeping the request
     await send_response(app, request, response, send)
     if request._files:
         await request.close()
@@ -280,35 +282,47 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
             await asyncio.sleep(0)  # where the handler itself sent, it is cancelled right here
 
     websocket._bind_asgi(queue.get, send_to_client)
-    loop = asyncio.get_running_loop()
-    handler = loop.create_task(app.handle_websocket(websocket))
-    max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
-    reader = loop.create_task(_read_websocket(app, websocket, receive, queue, max_size, handler))
     try:
-        await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:  # the server is stopping
-        handler.cancel()
-        raise
+        loop = asyncio.get_running_loop()
+        handler = loop.create_task(app.handle_websocket(websocket))
+        max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
+        reader = loop.create_task(_read_websocket(app, websocket, receive, queue, max_size, handler))
+        try:
+            await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:  # the server is stopping
+            handler.cancel()
+            raise
+        finally:
+            reader.cancel()
+            await asyncio.wait((handler, reader))
+        if not reader.cancelled() and reader.exception() is not None:
+            raise reader.exception()  # type: ignore[misc]
+        if handler.cancelled():
+            return
+        error = handler.exception()
+        if error is not None:  # only when propagating (testing, debug)
+            if websocket.accepted:
+                await websocket.close(1011)
+            raise error  # before the handshake, the server answers 500
+        response = handler.result()
+        if websocket.closed:
+            return
+        if not websocket.accepted:
+            await _reject_websocket(app, scope, send, response)
+        else:
+            code = 1011 if response is not None and response.status_code >= 500 else 1000
+            await websocket.close(code)
     finally:
-        reader.cancel()
-        await asyncio.wait((handler, reader))
-    if not reader.cancelled() and reader.exception() is not None:
-        raise reader.exception()  # type: ignore[misc]
-    if handler.cancelled():
-        return
-    error = handler.exception()
-    if error is not None:  # only when propagating (testing, debug)
-        if websocket.accepted:
-            await websocket.close(1011)
-        raise error  # before the handshake, the server answers 500
-    response = handler.result()
-    if websocket.closed:
-        return
-    if not websocket.accepted:
-        await _reject_websocket(app, scope, send, response)
-    else:
-        code = 1011 if response is not None and response.status_code >= 500 else 1000
-        await websocket.close(code)
+        # The connection is over: unbind send_to_client, which refers to the
+        # websocket (a cycle), and to the handler task, whose CancelledError's
+        # traceback refers to the websocket (another). Either would keep the
+        # server's connection, compression buffers and all, until the next
+        # full garbage collection.
+        websocket._asgi_send = _connection_over
+
+
+async def _connection_over(event: dict[str, Any]) -> None:
+    raise WebsocketDisconnected(1006)
 
 
 async def _read_websocket(

@@ -35,6 +35,7 @@ class WebsocketDispatchMixin:
             raise
         finally:
             await ctx.pop(error)
+            error = None  # the error's traceback holds this frame: no cycle through it
 
     async def full_dispatch_websocket(self, ctx: WebsocketContext | None = None) -> Response | None:
         """Run the before_websocket hooks, the handler and the after hooks."""
