@@ -153,6 +153,14 @@ class BaseRequestWebsocket(SansIORequest):
         if not hasattr(self, "_parsed_content_type"):
             self._scan_entity_headers()
 
+    @property
+    def is_json(self) -> bool:
+        """True for ``application/json`` and ``application/*+json`` bodies."""
+        if not hasattr(self, "_parsed_content_type"):
+            self._scan_entity_headers()
+        mimetype = self._parsed_content_type[0].lower()
+        return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
     @cached_property
     def args(self) -> Any:  # type: ignore[override]
         """The query string's arguments. Bytes that are not UTF-8 stay

@@ -55,9 +55,11 @@ class Body:
         if self._timeout is None:
             message = await receiving
         else:
-            if not hasattr(receiving, "send"):
+            try:
+                step = receiving.send
+            except AttributeError:  # an awaitable that is not a coroutine
                 receiving = receiving.__await__()
-            step = getattr(receiving, "send", None)  # Granian's awaitables only have __next__
+                step = getattr(receiving, "send", None)  # Granian's awaitables only have __next__
             try:
                 first = step(None) if step is not None else next(receiving)
             except StopIteration as done:  # the server already had it: no timer needed
