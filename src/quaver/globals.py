@@ -30,9 +30,24 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
     costs one call instead of three, and views read ``request`` a lot."""
 
     __slots__ = ()
+    _var: ContextVar[Any]
+    _attribute: str
+    _message: str
 
     def __getattr__(self, name: str) -> Any:
-        return getattr(self._get_current_object(), name)
+        try:
+            ctx = self._var.get()
+        except LookupError:
+            raise RuntimeError(self._message) from None
+        return getattr(getattr(ctx, self._attribute), name)
+
+
+def _context_proxy(var: ContextVar[Any], attribute: str, message: str) -> Any:
+    """A proxy to ``var.get().<attribute>``, its own class holding what it reads."""
+    cls = type(f"_{attribute.title()}Proxy", (_ContextProxy,), {
+        "__slots__": (), "_var": var, "_attribute": attribute, "_message": message,
+    })
+    return cls(var, attribute, unbound_message=message)
 
 
 _cv_app: ContextVar[AppContext] = ContextVar("quaver.app_ctx")
@@ -40,14 +55,14 @@ _cv_request: ContextVar[RequestContext] = ContextVar("quaver.request_ctx")
 _cv_websocket: ContextVar[WebsocketContext] = ContextVar("quaver.websocket_ctx")
 
 app_ctx: Any = LocalProxy(_cv_app, unbound_message=_no_app_msg)
-current_app: Any = _ContextProxy(_cv_app, "app", unbound_message=_no_app_msg)
-g: Any = _ContextProxy(_cv_app, "g", unbound_message=_no_app_msg)
+current_app: Any = _context_proxy(_cv_app, "app", _no_app_msg)
+g: Any = _context_proxy(_cv_app, "g", _no_app_msg)
 
 request_ctx: Any = LocalProxy(_cv_request, unbound_message=_no_req_msg)
-request: Any = _ContextProxy(_cv_request, "request", unbound_message=_no_req_msg)
+request: Any = _context_proxy(_cv_request, "request", _no_req_msg)
 
 websocket_ctx: Any = LocalProxy(_cv_websocket, unbound_message=_no_ws_msg)
-websocket: Any = _ContextProxy(_cv_websocket, "websocket", unbound_message=_no_ws_msg)
+websocket: Any = _context_proxy(_cv_websocket, "websocket", _no_ws_msg)
 
 
 def _session() -> Any:

@@ -31,6 +31,8 @@ class Body:
     unless the whole body is awaited.
     """
 
+    __slots__ = ("_receive", "_max", "_timeout", "_deadline", "_received", "_complete", "_data", "_queue")
+
     def __init__(
         self,
         receive: Receive | None,
@@ -132,7 +134,7 @@ class Body:
 
     # A body fed by hand, for a Request built without a server (Quart's API).
     def _feed(self, message: dict[str, Any]) -> None:
-        queue = self.__dict__.get("_queue")
+        queue = getattr(self, "_queue", None)
         if queue is None:
             queue = self._queue = asyncio.Queue()
             self._receive = queue.get
