@@ -47,6 +47,8 @@ class BaseRequestWebsocket(SansIORequest):
     routing_exception: Exception | None = None
     #: The app's config, for limits such as MAX_CONTENT_LENGTH.
     _config: Any = None
+    #: (mimetype, parameters) once the Content-Type header has been read.
+    _parsed_content_type: Any = None
 
     def __init__(
         self,
@@ -150,13 +152,13 @@ class BaseRequestWebsocket(SansIORequest):
         return self.__dict__["content_length"]
 
     def _parse_content_type(self) -> None:
-        if not hasattr(self, "_parsed_content_type"):
+        if self._parsed_content_type is None:
             self._scan_entity_headers()
 
     @property
     def is_json(self) -> bool:
         """True for ``application/json`` and ``application/*+json`` bodies."""
-        if not hasattr(self, "_parsed_content_type"):
+        if self._parsed_content_type is None:
             self._scan_entity_headers()
         mimetype = self._parsed_content_type[0].lower()
         return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
