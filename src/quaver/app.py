@@ -397,12 +397,11 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 rv = await self._dispatch(request, plan)
         except Exception as error:
             rv = await self.handle_user_exception(error)
-            try:
-                return await self.finalize_request(rv, plan=plan, ctx=ctx)
-            finally:
-                # The error's traceback holds this frame: without these names
-                # no cycle keeps the request (and its body) until a collection.
-                rv = request = ctx = None
+            response = await self.finalize_request(rv, plan=plan, ctx=ctx)
+            # The error's traceback holds this frame: without these names no
+            # cycle keeps the request (and its body) until a collection.
+            rv = request = ctx = None
+            return response
         return await self.finalize_request(rv, plan=plan, ctx=ctx)
 
     async def _dispatch(self, request: Any, plan: _Plan) -> Any:

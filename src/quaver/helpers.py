@@ -77,14 +77,12 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> An
     """
     ctx = _cv_app.get(None)
     if ctx is not None and Response is None:
-        response = ctx.app.redirect(location, code=code)
-    else:
-        if Response is None:
-            from .wrappers import Response as _Response
+        return ctx.app.redirect(location, code=code)
+    if Response is None:
+        from .wrappers import Response as _Response
 
-            Response = _Response
-        response = _werkzeug_redirect(location, code=code, Response=Response)
-    return response
+        Response = _Response
+    return _werkzeug_redirect(location, code=code, Response=Response)
 
 
 async def make_response(*args: Any) -> Any:

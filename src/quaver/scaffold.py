@@ -7,7 +7,6 @@ import asyncio
 import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from functools import partial
 from typing import IO, Any
 
 from flask.sansio.scaffold import setupmethod

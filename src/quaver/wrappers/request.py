@@ -283,7 +283,7 @@ class Request(BaseRequestWebsocket):
                 timeout = config["BODY_TIMEOUT"]
             body = self._body = Body(self._receive, max_length, timeout)
             if max_length is not None:
-                known = self.__dict__
+                known = self.__dict__  # content_length without its descriptor, on the hot path
                 if "content_length" not in known:
                     self._scan_entity_headers()
                 body._check_declared_length(known["content_length"])
@@ -385,12 +385,7 @@ class Request(BaseRequestWebsocket):
             if silent:
                 return None
             return self.on_json_loading_failed(None)
-        body = self._body
-        if body is None:
-            body = self.body
-        data = body._data
-        if data is None:
-            data = await body.read()
+        data = await self.body.read()
         try:
             result = self.json_module.loads(data)
         except (ValueError, RecursionError) as error:
