@@ -57,7 +57,8 @@ from .templating import (
     stream_template,
     stream_template_string,
 )
-from .wrappers import Request, Response
+from .typing import ResponseReturnValue
+from .wrappers import Request, Response, Websocket
 
 __version__ = "0.1.0"
 
@@ -68,7 +69,9 @@ __all__ = (
     "Quaver",
     "Request",
     "Response",
+    "ResponseReturnValue",
     "ServerSentEvent",
+    "Websocket",
     "abort",
     "after_this_request",
     "after_this_websocket",

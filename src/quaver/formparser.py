@@ -32,7 +32,7 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from .datastructures import FileStorage
 
-__all__ = ("FormDataParser",)
+__all__ = ("FormDataParser", "MultiPartParser")
 
 URLENCODED = frozenset(("application/x-www-form-urlencoded", "application/x-url-encoded"))
 MULTIPART = "multipart/form-data"
@@ -308,3 +308,34 @@ def _charset(headers: Headers) -> str:
         if charset in _PART_CHARSETS:
             return charset
     return "utf-8"
+
+
+class MultiPartParser:
+    """Quart's multipart parser: ``await MultiPartParser(...).parse(body, boundary, content_length)``
+    gives ``(fields, files)``; it reads ``body`` (an async iterable of bytes) with Quaver's parser."""
+
+    def __init__(
+        self,
+        *,
+        buffer_size: int = 64 * 1024,
+        cls: type[MultiDict] = MultiDict,
+        file_storage_cls: type[FileStorage] = FileStorage,
+        max_content_length: int | None = None,
+        max_form_memory_size: int | None = None,
+        max_form_parts: int | None = None,
+    ) -> None:
+        self.buffer_size = buffer_size
+        self.cls = cls
+        self.file_storage_cls = file_storage_cls
+        self.max_content_length = max_content_length
+        self.max_form_memory_size = max_form_memory_size
+        self.max_form_parts = max_form_parts
+
+    async def parse(
+        self, body: AsyncIterable[bytes], boundary: bytes, content_length: int | None
+    ) -> tuple[MultiDict, MultiDict]:
+        """Read the whole multipart ``body`` delimited by ``boundary``."""
+        parser = FormDataParser(
+            self.max_form_memory_size, self.max_form_parts, cls=self.cls, file_class=self.file_storage_cls
+        )
+        return await parser._parse_multipart(body, boundary)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
 from typing import Any, Union
 
+from hypercorn.typing import HTTPScope, LifespanScope, WebsocketScope
 from werkzeug.datastructures import Headers
 
 Scope = dict[str, Any]
@@ -22,3 +23,5 @@ BeforeRequestCallable = Callable[[], Any]
 AfterRequestCallable = Callable[[Any], Any]
 TeardownCallable = Callable[[BaseException | None], Any]
 ErrorHandlerCallable = Callable[[Any], Any]
+
+ResponseTypes = Any

@@ -10,6 +10,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial, wraps
 from typing import Any
 
+from werkzeug.datastructures import Headers
+
 
 def is_coroutine_function(func: Any) -> bool:
     """Return True if calling ``func`` returns an awaitable coroutine."""
@@ -109,6 +111,11 @@ def ensure_async(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
     if is_coroutine_function(func):
         return func
     return run_sync(func)
+
+
+def decode_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
+    """ASGI ``[(b"name", b"value")]`` headers as Werkzeug Headers."""
+    return Headers([(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in raw])
 
 
 def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:

@@ -10,7 +10,7 @@ from .app import LifespanError, TestApp
 from .client import QuaverClient
 from .connections import TestHTTPConnection
 from .cookies import Cookie, CookieJar
-from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, sentinel
+from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, no_op_push, sentinel
 from .websocket import TestWebsocketConnection, WebsocketDisconnectError, WebsocketResponseError
 
 __all__ = (
@@ -28,6 +28,7 @@ __all__ = (
     "make_test_headers_path_and_query_string",
     "make_test_request",
     "make_test_scope",
+    "no_op_push",
 )
 
 

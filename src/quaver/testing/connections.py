@@ -9,10 +9,7 @@ from typing import Any
 
 from werkzeug.datastructures import Headers
 
-
-def decode_headers(raw: Any) -> Headers:
-    """ASGI ``[(b"name", b"value")]`` headers as Werkzeug Headers."""
-    return Headers([(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in raw])
+from ..utils import decode_headers
 
 
 def build_response(app: Any, status: int, raw_headers: Any, body: bytes) -> Any:

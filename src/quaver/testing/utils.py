@@ -11,6 +11,10 @@ from werkzeug.test import stream_encode_multipart
 
 sentinel = object()
 
+
+async def no_op_push(path: str, headers: Headers) -> None:
+    """A server-push sender that drops the promise: for requests built by hand in tests."""
+
 # Characters left as they are when a test path is put on the wire as raw_path.
 _PATH_SAFE = "/:@!$&'()*+,;=%~"
 
