@@ -621,3 +621,46 @@ async def test_streamed_body_with_a_complete_length_is_cut_to_the_range(app: Qua
     assert (part.status_code, part.headers["Content-Range"], await part.get_data()) == (206, "bytes 3-6/10", b"3456")
     whole = await client.get("/stream")
     assert (whole.headers["Content-Length"], await whole.get_data()) == ("10", b"0123456789")
+
+
+# --- send_file with an app context only, and Quart's argument names ----------------------------
+
+
+async def test_send_file_works_with_an_app_context_alone(app: Quaver, site: Path) -> None:
+    async with app.app_context():
+        response = await send_file(site / "public" / "notes.txt")
+    assert response.status_code == 200
+    assert await response.get_data() == b"plain notes\n"
+    assert response.mimetype == "text/plain"
+    stamp = (site / "public" / "notes.txt").stat().st_mtime
+    assert response.last_modified == datetime.fromtimestamp(int(stamp), tz=timezone.utc)
+    assert response.cache_control.max_age == 12 * 60 * 60  # SEND_FILE_MAX_AGE_DEFAULT
+
+
+async def test_outside_a_request_a_range_is_not_applied(app: Quaver) -> None:
+    async with app.app_context():
+        response = await send_file(io.BytesIO(b"abcdef"), mimetype="text/plain")
+    assert (response.status_code, await response.get_data()) == (200, b"abcdef")
+
+
+async def test_unguessable_mimetype_is_both_a_type_and_a_value_error(app: Quaver) -> None:
+    async with app.app_context():
+        with pytest.raises(TypeError):
+            await send_file(io.BytesIO(b"?"))
+        with pytest.raises(ValueError):
+            await send_file(io.BytesIO(b"?"))
+
+
+async def test_quart_argument_names_are_accepted(app: Quaver, site: Path) -> None:
+    async with app.app_context():
+        response = await send_file(
+            site / "public" / "data.bin",
+            as_attachment=True,
+            attachment_filename="report.html",
+            add_etags=False,
+            cache_timeout=60,
+        )
+    assert response.headers["Content-Disposition"] == "attachment; filename=report.html"
+    assert response.mimetype == "text/html"
+    assert "ETag" not in response.headers
+    assert response.cache_control.max_age == 60

@@ -205,6 +205,10 @@ async def send_file(
     etag: bool | str = True,
     last_modified: datetime | int | float | None = None,
     max_age: int | Callable[[str | None], int | None] | None = None,
+    *,
+    attachment_filename: str | None = None,
+    add_etags: bool | None = None,
+    cache_timeout: int | None = None,
 ) -> Any:
     """A response with a file's content, read in chunks as it is sent.
 
@@ -221,7 +225,18 @@ async def send_file(
     (SEND_FILE_MAX_AGE_DEFAULT); None there means ``no-cache``. With
     USE_X_SENDFILE a file given by path is not read: the response has an
     empty body and an ``X-Sendfile`` header for the front server.
+
+    It needs an app context only: outside a request nothing is conditional.
+    Quart's names ``attachment_filename``, ``add_etags`` and
+    ``cache_timeout`` are taken for ``download_name``, ``etag`` and
+    ``max_age``.
     """
+    if attachment_filename is not None and download_name is None:
+        download_name = attachment_filename
+    if add_etags is not None:
+        etag = etag if isinstance(etag, str) else add_etags
+    if cache_timeout is not None and max_age is None:
+        max_age = cache_timeout
     app = current_app._get_current_object()
     if isinstance(path_or_file, (str, os.PathLike)):
         path = os.fspath(path_or_file)
@@ -266,7 +281,7 @@ async def _file_response(
     if mimetype is None:
         if download_name is None:
             await body.aclose()
-            raise TypeError(
+            raise MimetypeUnknownError(
                 "Cannot guess the MIME type of a file object without a name:"
                 " pass 'mimetype', or 'download_name', or a path."
             )
@@ -304,12 +319,26 @@ async def _file_response(
         response.set_etag(etag)
     elif etag and path is not None:
         response.set_etag(f"{stat.st_mtime_ns:x}-{size:x}-{zlib.adler32(path.encode()):x}")
-    if conditional:
-        request = request_ctx.request_websocket
+    request = _request_or_none()
+    if conditional and request is not None:
         response = await response.make_conditional(request, accept_ranges=not sendfile, complete_length=size)
         if sendfile and response.status_code != 200:
             del response.headers["X-Sendfile"]  # 304 or 412: the front server must not send the file
     return response
+
+
+class MimetypeUnknownError(TypeError, ValueError):
+    """``send_file`` could not guess a file object's MIME type.
+
+    A TypeError as in Flask, and a ValueError as in Quart, so either's
+    ``except`` catches it.
+    """
+
+
+def _request_or_none() -> Any:
+    """The current request (or websocket), None outside a request context."""
+    ctx = _cv_request.get(None) or _cv_websocket.get(None)
+    return None if ctx is None else ctx.request_websocket
 
 
 async def _size_and_position(file: Any) -> tuple[int | None, int]:
