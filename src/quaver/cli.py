@@ -27,6 +27,8 @@ from typing import Any
 
 import click
 
+from . import config as _config
+
 __all__ = (
     "AppGroup",
     "NoAppException",
@@ -204,7 +206,7 @@ class ScriptInfo:
         if self.create_app is not None:
             app = self.create_app()
         else:
-            path = self.app_import_path or os.environ.get("QUAVER_APP")
+            path = self.app_import_path or os.environ.get(f"{_config.ENV_PREFIX}_APP")
             if path:
                 module_path, app_spec = _split_import_path(path)
                 app = locate_app(prepare_import(module_path), app_spec)
@@ -348,15 +350,16 @@ def load_dotenv(path: str | os.PathLike[str] | None = None) -> bool:
     try:
         import dotenv
     except ImportError:
-        if path or os.path.isfile(".env") or os.path.isfile(".quaverenv"):
+        own = f".{_config.ENV_PREFIX.lower()}env"
+        if path or os.path.isfile(".env") or os.path.isfile(own):
             click.secho(
-                " * Tip: There are .env or .quaverenv files present. Do \"pip install python-dotenv\" to use them.",
+                f" * Tip: There are .env or {own} files present. Do \"pip install python-dotenv\" to use them.",
                 fg="yellow",
                 err=True,
             )
         return False
     values: dict[str, str | None] = {}
-    for name in (".quaverenv", ".env"):
+    for name in (f".{_config.ENV_PREFIX.lower()}env", ".env"):
         found = dotenv.find_dotenv(name, usecwd=True)
         if found:
             values.update(dotenv.dotenv_values(found, encoding="utf-8"))
@@ -381,6 +384,12 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
         color=ctx.color,
     )
     ctx.exit()
+
+
+def _as_quart(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
+    if value:
+        import_module("quaver.as_quart")  # the alias sits above the command line: named, not imported
+    return value
 
 
 def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -417,6 +426,15 @@ class QuaverGroup(AppGroup):
     ) -> None:
         params = list(extra.pop("params", None) or ())
         params += [
+            click.Option(
+                ["--as-quart"],
+                is_flag=True,
+                expose_value=False,
+                is_eager=True,
+                callback=_as_quart,
+                help="Run a Quart app unchanged: 'import quart' gives Quaver (quaver.as_quart); "
+                "QUART_APP and .quartenv are read. Also QUAVER_AS_QUART=1.",
+            ),
             click.Option(
                 ["-e", "--env-file"],
                 type=click.Path(exists=True, dir_okay=False),
@@ -610,6 +628,8 @@ cli = QuaverGroup(
 
 
 def main() -> None:
+    if os.environ.get("QUAVER_AS_QUART", "").lower() in ("1", "true", "yes"):
+        import_module("quaver.as_quart")
     cli.main(prog_name="quaver")
 
 

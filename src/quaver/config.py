@@ -10,7 +10,11 @@ from typing import Any
 from flask.config import Config as _FlaskConfig
 from flask.config import ConfigAttribute
 
-__all__ = ("Config", "ConfigAttribute", "DEFAULT_CONFIG")
+__all__ = ("Config", "ConfigAttribute", "DEFAULT_CONFIG", "ENV_PREFIX")
+
+#: The prefix of the environment variables Quaver reads (``QUAVER_APP``,
+#: ``.quaverenv``, ``from_prefixed_env()``); ``quaver.as_quart`` makes it ``QUART``.
+ENV_PREFIX = "QUAVER"
 
 DEFAULT_CONFIG: dict[str, Any] = {
     "APPLICATION_ROOT": "/",
@@ -55,14 +59,15 @@ class Config(_FlaskConfig):
     """A dict of settings with Flask's loaders (``from_object``, ``from_pyfile``,
     ``from_file``, ``from_mapping``, ``from_envvar``, ``get_namespace``).
 
-    ``from_prefixed_env`` reads ``QUAVER_*`` variables by default.
+    ``from_prefixed_env`` reads ``QUAVER_*`` variables by default
+    (``QUART_*`` under ``quaver.as_quart``).
     """
 
-    def from_prefixed_env(self, prefix: str = "QUAVER", *, loads: Callable[[str], Any] = json.loads) -> bool:
+    def from_prefixed_env(self, prefix: str | None = None, *, loads: Callable[[str], Any] = json.loads) -> bool:
         """Load every ``{prefix}_*`` environment variable, without the prefix.
 
         Values go through ``loads`` (JSON by default; a value it cannot parse
         stays a string), and ``__`` in a name sets a key of a nested dict:
         ``QUAVER_DB__HOST`` sets ``config["DB"]["HOST"]``. Always True.
         """
-        return super().from_prefixed_env(prefix, loads=loads)
+        return super().from_prefixed_env(ENV_PREFIX if prefix is None else prefix, loads=loads)
