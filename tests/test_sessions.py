@@ -472,3 +472,49 @@ async def test_session_expiry_follows_the_session_lifetime_in_the_cookie_jar(sap
     assert await (await client.get("/get/kind")).get_data(as_text=True) == "permanent"
     await asyncio.sleep(2.1)
     assert await (await client.get("/get/kind")).get_data(as_text=True) == "<missing>"
+
+
+# -- the cookie interface called directly, as Quart's code does ----------
+
+
+async def test_cookie_interface_methods_are_awaited_directly(sapp: Quaver) -> None:
+    from quaver import Response
+
+    interface = SecureCookieSessionInterface()
+    stored = SecureCookieSession()
+    stored["user"] = "ada"
+    response = Response("")
+    await interface.save_session(sapp, stored, response)
+    assert session_cookie(response) is not None and response.headers["Vary"] == "Cookie"
+    async with sapp.test_request_context("/", headers={"Cookie": response.headers["Set-Cookie"]}) as ctx:
+        opened = await interface.open_session(sapp, ctx.request)
+    assert opened == {"user": "ada"}
+
+
+async def test_an_unmodified_session_saves_no_cookie(sapp: Quaver) -> None:
+    from quaver import Response
+
+    untouched = SecureCookieSession({"user": "ada"})
+    untouched.modified = untouched.accessed = False
+    response = Response("")
+    await SecureCookieSessionInterface().save_session(sapp, untouched, response)
+    assert "Set-Cookie" not in response.headers and "Vary" not in response.headers
+
+
+async def test_subclass_awaiting_the_cookie_interface_works_in_requests(sapp: Quaver) -> None:
+    calls: list[str] = []
+
+    class Counting(SecureCookieSessionInterface):
+        async def open_session(self, app: Any, request: Any) -> Any:
+            calls.append("open")
+            return await super().open_session(app, request)
+
+        async def save_session(self, app: Any, sess: Any, response: Any) -> None:
+            calls.append("save")
+            await super().save_session(app, sess, response)
+
+    sapp.session_interface = Counting()
+    client = sapp.test_client()
+    await client.get("/set/colour/blue")
+    assert await (await client.get("/get/colour")).get_data(as_text=True) == "blue"
+    assert calls == ["open", "save", "open", "save"]

@@ -33,7 +33,37 @@ class SessionInterface(_FlaskSessionInterface):
 class SecureCookieSessionInterface(_FlaskSecureCookieSessionInterface, SessionInterface):
     """Keeps the session in a cookie signed with ``SECRET_KEY`` (and
     ``SECRET_KEY_FALLBACKS`` for rotation). A tampered or expired cookie
-    yields an empty session."""
+    yields an empty session.
+
+    ``open_session`` and ``save_session`` are coroutines, as in Quart
+    (``await super().open_session(app, request)`` in a subclass). The app
+    does not pay for that: while they are not overridden it calls the
+    signing code directly, and opens the session only when it is used.
+    """
+
+    async def open_session(self, app: Any, request: Any) -> SecureCookieSession | None:
+        """The session signed into ``request``'s cookie (empty if none or invalid);
+        None without a secret key."""
+        return _FlaskSecureCookieSessionInterface.open_session(self, app, request)
+
+    async def save_session(self, app: Any, session: Any, response: Any) -> None:
+        """Sign ``session`` into a cookie on ``response`` (or delete the cookie)."""
+        _FlaskSecureCookieSessionInterface.save_session(self, app, session, response)
+
+
+def _sync_methods(interface: Any) -> tuple[Any, Any]:
+    """Plain callables opening and saving sessions for ``interface`` (each None
+    where it has to be awaited)."""
+    methods = []
+    for name in ("open_session", "save_session"):
+        method = getattr(interface, name)
+        builtin = getattr(SecureCookieSessionInterface, name)
+        if getattr(type(interface), name, None) is builtin and name not in vars(interface):
+            method = getattr(_FlaskSecureCookieSessionInterface, name).__get__(interface)
+        elif is_coroutine_function(method):
+            method = None
+        methods.append(method)
+    return methods[0], methods[1]
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -46,18 +76,22 @@ class AppSessionMixin:
     """The app's side of sessions: open on first use (or at push for an async
     interface), save after the response is made."""
 
-    _session_async: tuple[Any, bool] | None = None
+    _session_methods: tuple[Any, Any, Any] | None = None
     session_interface: Any
     config: Any
+
+    def _session_sync_methods(self) -> tuple[Any, Any]:
+        """The interface's open and save as plain callables (None: await it)."""
+        interface = self.session_interface
+        cached = self._session_methods
+        if cached is None or cached[0] is not interface:
+            cached = self._session_methods = (interface, *_sync_methods(interface))
+        return cached[1], cached[2]
 
     @property
     def _session_needs_async_open(self) -> bool:
         """True if the session interface opens sessions with a coroutine."""
-        interface = self.session_interface
-        cached = self._session_async
-        if cached is None or cached[0] is not interface:
-            cached = self._session_async = (interface, is_coroutine_function(interface.open_session))
-        return cached[1]
+        return self._session_sync_methods()[0] is None
 
     async def open_session(self, request: Any) -> Any:
         """Open the session for ``request`` (a null session when it can't be)."""
@@ -69,7 +103,8 @@ class AppSessionMixin:
 
     def _open_session_sync(self, request: Any) -> Any:
         interface = self.session_interface
-        session = interface.open_session(self, request)
+        opener = self._session_sync_methods()[0]
+        session = (opener or interface.open_session)(self, request)
         if inspect.isawaitable(session):
             session.close()  # type: ignore[union-attr]
             raise RuntimeError("An async session interface's session is opened when the context is pushed.")
@@ -86,7 +121,10 @@ class AppSessionMixin:
                 return
             session = ctx._session = await self.open_session(ctx.request_websocket)
         if not interface.is_null_session(session):
-            await _maybe_await(interface.save_session(self, session, response))
+            saver = self._session_sync_methods()[1]
+            result = (saver or interface.save_session)(self, session, response)
+            if result is not None:
+                await _maybe_await(result)
 
     def _has_session_cookie(self, request: Any) -> bool:
         """True if the request sent a cookie named as the session cookie."""
