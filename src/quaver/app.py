@@ -16,10 +16,11 @@ import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from datetime import timedelta
 from types import TracebackType
-from typing import Any
+from typing import Any, ParamSpec
 
 from flask import Flask
 from flask.sansio.app import App
+from flask.sansio.app import T_shell_context_processor, T_template_filter, T_template_global, T_template_test  # noqa: F401
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     BadRequestKeyError,
@@ -37,8 +38,8 @@ from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, _cv_websocket, request_ctx
 from .json.provider import DefaultJSONProvider
 from .routing import QuaverMap, QuaverRule
-from .scaffold import QuaverScaffoldMixin
-from .serving import ServingMixin
+from .scaffold import QuaverScaffoldMixin, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
+from .serving import ServingMixin, T_after_serving, T_before_serving, T_while_serving  # noqa: F401
 from .sessions import AppSessionMixin, SecureCookieSessionInterface
 from .signals import (
     appcontext_tearing_down,
@@ -47,11 +48,14 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .typing import AppOrBlueprintKey, TestAppProtocol, TestClientProtocol  # noqa: F401
 from .utils import is_coroutine_function, run_sync
+from .utils import is_coroutine_function as iscoroutinefunction  # noqa: F401
 from .websockets import WebsocketDispatchMixin
 from .wrappers import Request, Response, Websocket
 
 T = Callable[..., Any]
+P = ParamSpec("P")
 
 
 class _Plan:
@@ -197,7 +201,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 context.update(await self.ensure_async(func)())
         context.update(original)
 
-    def ensure_async(self, func: T) -> Callable[..., Awaitable[Any]]:
+    def ensure_async(self, func: Callable[P, Any]) -> Callable[P, Awaitable[Any]]:
         """Return ``func`` if it is a coroutine function, else a wrapper
         that runs it in the thread pool with the contexts copied."""
         if is_coroutine_function(func):
@@ -212,7 +216,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 pass
             return wrapped
 
-    def sync_to_async(self, func: T) -> Callable[..., Awaitable[Any]]:
+    def sync_to_async(self, func: Callable[P, Any]) -> Callable[P, Awaitable[Any]]:
         """Wrap a sync function to run in the thread pool (see ``quaver.utils.run_sync``)."""
         return run_sync(func)
 
@@ -691,14 +695,14 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     # ------------------------------------------------------------------
     # Testing and running
     # ------------------------------------------------------------------
-    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> Any:
+    def test_client(self, use_cookies: bool = True, **kwargs: Any) -> TestClientProtocol:
         """A client that calls this app in-process: ``await client.get("/")``."""
         cls = self.test_client_class
         if cls is None:
             from .testing import QuaverClient as cls
         return cls(self, use_cookies=use_cookies, **kwargs)
 
-    def test_app(self) -> Any:
+    def test_app(self) -> TestAppProtocol:
         """``async with app.test_app() as test_app:`` runs start-up and shutdown around the block."""
         from .testing import TestApp
 

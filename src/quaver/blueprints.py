@@ -10,11 +10,26 @@ from flask.sansio.blueprints import Blueprint as _SansIOBlueprint
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.sansio.scaffold import setupmethod
 
-from .scaffold import QuaverScaffoldMixin
+from .scaffold import (
+    QuaverScaffoldMixin,
+    T_after_websocket,
+    T_before_websocket,
+    T_teardown,
+    T_websocket,
+)
+from .serving import T_after_serving, T_before_serving, T_while_serving
 
-__all__ = ("Blueprint", "BlueprintSetupState")
-
-T = Callable[..., Any]
+__all__ = (
+    "Blueprint",
+    "BlueprintSetupState",
+    "T_after_serving",
+    "T_after_websocket",
+    "T_before_serving",
+    "T_before_websocket",
+    "T_teardown",
+    "T_websocket",
+    "T_while_serving",
+)
 
 
 class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
@@ -48,31 +63,31 @@ class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
 
     # Hooks registered on the app from a blueprint ------------------------
     @setupmethod
-    def before_app_websocket(self, func: T) -> T:
+    def before_app_websocket(self, func: T_before_websocket) -> T_before_websocket:
         self.record_once(lambda s: s.app.before_websocket_funcs[None].append(func))
         return func
 
     @setupmethod
-    def after_app_websocket(self, func: T) -> T:
+    def after_app_websocket(self, func: T_after_websocket) -> T_after_websocket:
         self.record_once(lambda s: s.app.after_websocket_funcs[None].append(func))
         return func
 
     @setupmethod
-    def teardown_app_websocket(self, func: T) -> T:
+    def teardown_app_websocket(self, func: T_teardown) -> T_teardown:
         self.record_once(lambda s: s.app.teardown_websocket_funcs[None].append(func))
         return func
 
     @setupmethod
-    def before_app_serving(self, func: T) -> T:
+    def before_app_serving(self, func: T_before_serving) -> T_before_serving:
         self.record_once(lambda s: s.app.before_serving(func))
         return func
 
     @setupmethod
-    def after_app_serving(self, func: T) -> T:
+    def after_app_serving(self, func: T_after_serving) -> T_after_serving:
         self.record_once(lambda s: s.app.after_serving(func))
         return func
 
     @setupmethod
-    def while_app_serving(self, func: T) -> T:
+    def while_app_serving(self, func: T_while_serving) -> T_while_serving:
         self.record_once(lambda s: s.app.while_serving(func))
         return func

@@ -7,11 +7,23 @@ import asyncio
 import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from flask.sansio.scaffold import setupmethod
 
+from .typing import (
+    AfterWebsocketCallable,
+    BeforeWebsocketCallable,
+    TeardownCallable,
+    WebsocketCallable,
+)
+
 T = Callable[..., Any]
+# What the websocket decorators take and give back, as Quart types them.
+T_websocket = TypeVar("T_websocket", bound=WebsocketCallable)
+T_before_websocket = TypeVar("T_before_websocket", bound=BeforeWebsocketCallable)
+T_after_websocket = TypeVar("T_after_websocket", bound=AfterWebsocketCallable)
+T_teardown = TypeVar("T_teardown", bound=TeardownCallable)
 
 
 class AsyncFile:
@@ -152,10 +164,10 @@ class QuaverScaffoldMixin:
         self.after_websocket_funcs: dict[str | None, list[T]] = defaultdict(list)
         self.teardown_websocket_funcs: dict[str | None, list[T]] = defaultdict(list)
 
-    def websocket(self, rule: str, **options: Any) -> Callable[[T], T]:
+    def websocket(self, rule: str, **options: Any) -> Callable[[T_websocket], T_websocket]:
         """Register a websocket handler for ``rule``."""
 
-        def decorator(func: T) -> T:
+        def decorator(func: T_websocket) -> T_websocket:
             endpoint = options.pop("endpoint", None)
             self.add_websocket(rule, endpoint, func, **options)
             return func
@@ -163,7 +175,9 @@ class QuaverScaffoldMixin:
         return decorator
 
     @setupmethod
-    def add_websocket(self, rule: str, endpoint: str | None = None, view_func: T | None = None, **options: Any) -> None:
+    def add_websocket(
+        self, rule: str, endpoint: str | None = None, view_func: WebsocketCallable | None = None, **options: Any
+    ) -> None:
         """Register ``view_func`` as the websocket handler for ``rule``."""
         options["websocket"] = True
         options["methods"] = {"GET"}
@@ -171,19 +185,19 @@ class QuaverScaffoldMixin:
         self.add_url_rule(rule, endpoint, view_func, **options)  # type: ignore[attr-defined]
 
     @setupmethod
-    def before_websocket(self, func: T) -> T:
+    def before_websocket(self, func: T_before_websocket) -> T_before_websocket:
         """Run ``func()`` before each websocket handler of this scope."""
         self.before_websocket_funcs[None].append(func)
         return func
 
     @setupmethod
-    def after_websocket(self, func: T) -> T:
+    def after_websocket(self, func: T_after_websocket) -> T_after_websocket:
         """Run ``func(response)`` after each websocket handler of this scope."""
         self.after_websocket_funcs[None].append(func)
         return func
 
     @setupmethod
-    def teardown_websocket(self, func: T) -> T:
+    def teardown_websocket(self, func: T_teardown) -> T_teardown:
         """Run ``func(exc)`` when each websocket of this scope ends."""
         self.teardown_websocket_funcs[None].append(func)
         return func

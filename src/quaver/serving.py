@@ -14,14 +14,18 @@ import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from flask.sansio.scaffold import setupmethod
 
 from .signals import got_background_exception, got_serving_exception
+from .typing import AfterServingCallable, BeforeServingCallable, WhileServingCallable
 from .utils import caller_loop
 
 T = Callable[..., Any]
+T_before_serving = TypeVar("T_before_serving", bound=BeforeServingCallable)
+T_after_serving = TypeVar("T_after_serving", bound=AfterServingCallable)
+T_while_serving = TypeVar("T_while_serving", bound=WhileServingCallable)
 
 
 class ServingMixin:
@@ -34,19 +38,19 @@ class ServingMixin:
     shutdown_event: asyncio.Event
 
     @setupmethod
-    def before_serving(self, func: T) -> T:
+    def before_serving(self, func: T_before_serving) -> T_before_serving:
         """Run ``func()`` once at start-up, before the first request."""
         self.before_serving_funcs.append(func)
         return func
 
     @setupmethod
-    def after_serving(self, func: T) -> T:
+    def after_serving(self, func: T_after_serving) -> T_after_serving:
         """Run ``func()`` once at shutdown."""
         self.after_serving_funcs.append(func)
         return func
 
     @setupmethod
-    def while_serving(self, func: T) -> T:
+    def while_serving(self, func: T_while_serving) -> T_while_serving:
         """Register an async generator: code before its ``yield`` runs at
         start-up, code after it at shutdown."""
         self.while_serving_gens.append(func)
