@@ -20,7 +20,7 @@ from flask.sansio.scaffold import setupmethod
 
 from .signals import got_background_exception, got_serving_exception
 from .typing import AfterServingCallable, BeforeServingCallable, WhileServingCallable
-from .utils import caller_loop
+from .utils import MustReloadError, caller_loop, observe_changes, restart
 
 T = Callable[..., Any]
 T_before_serving = TypeVar("T_before_serving", bound=BeforeServingCallable)
@@ -380,9 +380,7 @@ def _leave_threads_behind(changed: str | None) -> None:
 def _restart(changed: str) -> None:
     """Replace this process by a fresh run of the same command."""
     print(f" * Detected change in {changed!r}, reloading", flush=True)
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+    restart()
 
 
 async def _wake_quic_server(address: tuple[str, int], stop: asyncio.Event) -> None:
@@ -472,26 +470,10 @@ class _ClosableWebsocket:
                 pass
 
 
-def _module_files() -> dict[str, float]:
-    mtimes = {}
-    for module in list(sys.modules.values()):
-        path = getattr(module, "__file__", None)
-        if path and os.path.exists(path):
-            try:
-                mtimes[path] = os.stat(path).st_mtime
-            except OSError:
-                pass
-    return mtimes
-
-
 async def _wait_for_change(interval: float = 0.5) -> str:
     """Wait until the source file of a loaded module changes (or goes); return its path."""
-    before = _module_files()
-    while True:
-        await asyncio.sleep(interval)
-        for path, mtime in before.items():
-            try:
-                if os.stat(path).st_mtime != mtime:
-                    return path
-            except OSError:
-                return path
+    try:
+        await observe_changes(asyncio.sleep, asyncio.Event(), interval)
+    except MustReloadError as change:
+        return str(change.args[0])
+    raise AssertionError("observe_changes ends only by raising")  # the event above is never set

@@ -1,16 +1,25 @@
-"""Running sync code from async code without blocking the loop."""
+"""Running sync code from async code without blocking the loop; the
+reloader's change watch; small task and path helpers."""
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
 import inspect
+import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from functools import partial, wraps
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from werkzeug.datastructures import Headers
+
+if TYPE_CHECKING:
+    from .typing import Event, FilePath
+
+T = TypeVar("T")
 
 
 def is_coroutine_function(func: Any) -> bool:
@@ -166,3 +175,69 @@ async def resume_with_deadline(coro: Any, first: Any, deadline: float) -> Any:
     """
     async with asyncio.timeout_at(deadline):
         return await _Resume(coro, first)
+
+
+def file_path_to_path(*paths: FilePath) -> Path:
+    """Join ``paths`` (str, bytes or os.PathLike) into one ``Path``."""
+    return Path(*(os.fsdecode(path) if isinstance(path, bytes) else path for path in paths))
+
+
+class MustReloadError(Exception):
+    """A loaded module's source file changed or went: the process should
+    restart (``restart()``). ``args[0]`` is the file's path."""
+
+
+def _module_mtimes() -> dict[str, float]:
+    mtimes = {}
+    for module in list(sys.modules.values()):
+        path = getattr(module, "__file__", None)
+        if path:
+            try:
+                mtimes[path] = os.stat(path).st_mtime
+            except OSError:
+                pass
+    return mtimes
+
+
+async def observe_changes(
+    sleep: Callable[[float], Awaitable[Any]], shutdown_event: Event, interval: float = 1.0
+) -> None:
+    """Poll the source files of the loaded modules every ``interval``
+    seconds (``await sleep(interval)``) until ``shutdown_event`` is set;
+    raise ``MustReloadError(path)`` as soon as one changes or goes."""
+    before = _module_mtimes()
+    while not shutdown_event.is_set():
+        await sleep(interval)
+        for path, mtime in before.items():
+            try:
+                changed = os.stat(path).st_mtime != mtime
+            except OSError:
+                changed = True
+            if changed:
+                raise MustReloadError(path)
+
+
+def restart() -> None:
+    """Replace this process by a fresh run of the same command line
+    (``python -m pkg``, ``python app.py`` or ``quaver run`` alike)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(sys.executable, [sys.executable, *sys.orig_argv[1:]])
+
+
+def raise_task_exceptions(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Raise the exception of the first of the (finished) ``tasks`` that
+    failed; cancelled tasks are not failures."""
+    for task in tasks:
+        if not task.cancelled() and task.exception() is not None:
+            raise task.exception()  # type: ignore[misc]
+
+
+async def cancel_tasks(tasks: Iterable[asyncio.Task[Any]]) -> None:
+    """Cancel ``tasks``, wait until they have all ended, then raise the
+    first exception one of them failed with (``raise_task_exceptions``)."""
+    tasks = list(tasks)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    raise_task_exceptions(tasks)
