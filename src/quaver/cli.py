@@ -374,7 +374,8 @@ def load_dotenv(path: str | os.PathLike[str] | None = None) -> bool:
 # ----------------------------------------------------------------------
 # The quaver command
 # ----------------------------------------------------------------------
-def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--version``: print the Python, Quaver and Werkzeug versions and exit."""
     if not value or ctx.resilient_parsing:
         return
     click.echo(
@@ -384,6 +385,11 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
         color=ctx.color,
     )
     ctx.exit()
+
+
+version_option = click.Option(
+    ["--version"], is_flag=True, expose_value=False, is_eager=True, callback=get_version, help="Show the Quaver version."
+)
 
 
 def _as_quart(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
@@ -460,14 +466,7 @@ class QuaverGroup(AppGroup):
                 callback=_set_debug,
                 help="Set debug mode.",
             ),
-            click.Option(
-                ["--version"],
-                is_flag=True,
-                expose_value=False,
-                is_eager=True,
-                callback=_show_version,
-                help="Show the Quaver version.",
-            ),
+            version_option,
         ]
         super().__init__(params=params, **extra)
         self.create_app = create_app

@@ -19,7 +19,8 @@ __all__ = ("render_traceback", "traceback_response")
 
 _CONTEXT_LINES = 2
 
-_PAGE = """<!doctype html>
+#: The debug page's HTML; ``render_traceback`` fills in {title} and {chains}.
+TEMPLATE = """<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
@@ -83,7 +84,7 @@ def _chain_html(error: BaseException) -> str:
 def render_traceback(error: BaseException) -> str:
     """The debug page for ``error`` as an HTML string."""
     title = "".join(traceback.format_exception_only(type(error), error)).strip()
-    return _PAGE.format(title=escape(title), chains=_chain_html(error))
+    return TEMPLATE.format(title=escape(title), chains=_chain_html(error))
 
 
 def traceback_response(error: BaseException, response_class: Any = None) -> Any:

@@ -21,7 +21,7 @@ import asyncio
 import codecs
 import io
 import tempfile
-from collections.abc import AsyncIterable
+from collections.abc import AsyncIterable, Awaitable, Callable
 from typing import IO
 from urllib.parse import unquote_to_bytes
 
@@ -32,7 +32,18 @@ from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDeco
 
 from .datastructures import FileStorage
 
-__all__ = ("FormDataParser", "MultiPartParser")
+__all__ = ("FormDataParser", "MultiPartParser", "ParserFunc", "StreamFactory")
+
+#: Makes the stream an uploaded file is written to, from
+#: ``(total_content_length, content_type, filename, content_length)``, as
+#: Werkzeug's ``default_stream_factory``; a parser given none spools files itself.
+StreamFactory = Callable[[int | None, str | None, str | None, int | None], IO[bytes]]
+#: A parse function: ``(parser, body chunks, mimetype, content_length,
+#: options) -> (form, files)``; ``FormDataParser.parse`` is one.
+ParserFunc = Callable[
+    ["FormDataParser", AsyncIterable[bytes], str, int | None, dict[str, str] | None],
+    Awaitable[tuple[MultiDict, MultiDict]],
+]
 
 URLENCODED = frozenset(("application/x-www-form-urlencoded", "application/x-url-encoded"))
 MULTIPART = "multipart/form-data"
@@ -64,8 +75,10 @@ class FormDataParser:
         spool_size: int | None = None,
         cls: type[MultiDict] = ImmutableMultiDict,
         file_class: type[FileStorage] = FileStorage,
+        stream_factory: StreamFactory | None = None,
     ) -> None:
         self.max_form_memory_size = max_form_memory_size
+        self.stream_factory = stream_factory
         self.max_form_parts = max_form_parts
         if spool_size is not None:
             self.spool_size = spool_size
@@ -76,6 +89,10 @@ class FormDataParser:
     def can_parse(mimetype: str) -> bool:
         """True for the form types this parser reads."""
         return mimetype == MULTIPART or mimetype in URLENCODED
+
+    def get_parse_func(self, mimetype: str, options: dict[str, str] | None = None) -> ParserFunc | None:
+        """The function that parses ``mimetype`` bodies (``parse``), or None."""
+        return FormDataParser.parse if self.can_parse(mimetype) else None
 
     async def parse(
         self,
@@ -194,7 +211,12 @@ class _Parts:
                     await self._finish()
             elif isinstance(event, File):
                 self.event = event
-                self.spool = _Spool(self.parser.spool_size, self.parser.write_size)
+                factory = self.parser.stream_factory
+                if factory is None:
+                    self.spool = _Spool(self.parser.spool_size, self.parser.write_size)
+                else:
+                    content_type = event.headers.get("content-type")
+                    self.spool = _FactoryStream(factory(None, content_type, event.filename, None))
             elif isinstance(event, Field):
                 self.event = event
                 self.field_data = []
@@ -273,6 +295,20 @@ class _Spool:
     def close(self) -> None:
         if self.file is not None:
             self.file.close()
+
+
+class _FactoryStream(_Spool):
+    """An uploaded file written to the stream a ``stream_factory`` made."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.file = stream
+
+    async def write(self, data: bytes) -> None:
+        self.file.write(data)  # type: ignore[union-attr]
+
+    async def finish(self) -> IO[bytes]:
+        self.file.seek(0)  # type: ignore[union-attr]
+        return self.file  # type: ignore[return-value]
 
 
 def _add_fields(fields: list[tuple[str, str]], encoded: bytes, limit: int | None) -> None:

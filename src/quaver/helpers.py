@@ -13,18 +13,22 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from functools import wraps
+from pathlib import Path
 from stat import S_ISREG
 from typing import Any, NoReturn
 from urllib.parse import quote
 
+from flask.sansio.scaffold import find_package as _find_package
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort
 from werkzeug.security import safe_join
 from werkzeug.utils import redirect as _werkzeug_redirect
 
+from . import config as _config
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, request_ctx
 from .json import jsonify
 from .signals import message_flashed
+from .templating import get_template_attribute  # noqa: F401  (Quart has it here)
 from .utils import run_sync_iterable
 from .wrappers.response import FileBody
 
@@ -42,6 +46,37 @@ __all__ = (
     "stream_with_context",
     "url_for",
 )
+
+#: The content type of a file whose name says nothing of its type.
+DEFAULT_MIMETYPE = "application/octet-stream"
+
+#: Quart's name for ``property`` (once Flask's cached property with a lock).
+locked_cached_property = property
+
+
+def get_debug_flag() -> bool:
+    """Whether the ``QUAVER_DEBUG`` environment variable (``QUART_DEBUG``
+    under ``quaver.as_quart``) asks for debug mode: set, and not 0/false/no."""
+    value = os.environ.get(f"{_config.ENV_PREFIX}_DEBUG")
+    return bool(value and value.lower() not in {"0", "false", "no"})
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether to load the dotenv files: False if ``QUAVER_SKIP_DOTENV``
+    (``QUART_SKIP_DOTENV`` under ``quaver.as_quart``) is set to anything but
+    0/false/no; ``default`` when it is unset."""
+    value = os.environ.get(f"{_config.ENV_PREFIX}_SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in {"0", "false", "no"}
+
+
+def find_package(name: str) -> tuple[Path | None, Path]:
+    """Where the package of module ``name`` is installed: its install prefix
+    (None unless under ``sys.prefix``) and the folder holding it, as Flask
+    finds them for an app's instance folder."""
+    prefix, folder = _find_package(name)
+    return (Path(prefix) if prefix is not None else None), Path(folder)
 
 
 def url_for(
@@ -285,7 +320,7 @@ async def _file_response(
                 "Cannot guess the MIME type of a file object without a name:"
                 " pass 'mimetype', or 'download_name', or a path."
             )
-        mimetype = mimetypes.guess_type(download_name)[0] or "application/octet-stream"
+        mimetype = mimetypes.guess_type(download_name)[0] or DEFAULT_MIMETYPE
     # USE_X_SENDFILE: a front server (Apache's mod_xsendfile, lighttpd) sends
     # the file named in X-Sendfile and answers ranges; the body here is empty.
     sendfile = path is not None and app.config["USE_X_SENDFILE"]

@@ -17,14 +17,24 @@ default handler writes to ``sys.stderr`` as it is when a record is written
 from __future__ import annotations
 
 import logging
+from logging.handlers import QueueHandler
 
 from flask.logging import create_logger as _create_logger
 from flask.logging import default_handler, has_level_handler
 
-__all__ = ("create_logger", "default_handler", "has_level_handler")
+__all__ = ("LocalQueueHandler", "create_logger", "default_handler", "has_level_handler")
 
 
 def create_logger(app: object) -> logging.Logger:
     """The logger ``app.logger`` returns: named ``app.name``, with
     ``default_handler`` attached unless something else will show records."""
     return _create_logger(app)  # type: ignore[arg-type]
+
+
+class LocalQueueHandler(QueueHandler):
+    """A ``QueueHandler`` for a queue in this process: records go on it as
+    they are (no formatting into strings first), for a ``QueueListener``
+    to hand to the real handlers off the event loop."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record

@@ -17,6 +17,8 @@ __all__ = ("HTTP_METHOD_NAMES", "MethodView", "View")
 
 #: The methods a ``MethodView`` looks for, by lower-case HTTP method name.
 HTTP_METHOD_NAMES = frozenset({"get", "post", "put", "patch", "delete", "head", "options", "trace"})
+#: Quart's name for HTTP_METHOD_NAMES.
+http_method_funcs = HTTP_METHOD_NAMES
 
 
 async def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:

@@ -7,6 +7,10 @@ from types import TracebackType
 from typing import Any
 
 
+#: Seconds ``TestApp`` waits for the app's start-up or shutdown by default.
+DEFAULT_TIMEOUT = 60
+
+
 class LifespanError(RuntimeError):
     """Start-up or shutdown failed; the message says why."""
 
@@ -21,7 +25,9 @@ class TestApp:
 
     __test__ = False
 
-    def __init__(self, app: Any, startup_timeout: float = 60, shutdown_timeout: float = 60) -> None:
+    def __init__(
+        self, app: Any, startup_timeout: float = DEFAULT_TIMEOUT, shutdown_timeout: float = DEFAULT_TIMEOUT
+    ) -> None:
         self.app = app
         self.startup_timeout = startup_timeout
         self.shutdown_timeout = shutdown_timeout

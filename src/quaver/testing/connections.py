@@ -1,8 +1,10 @@
-"""In-process connections to an app: a streaming HTTP request."""
+"""In-process connections to an app: a streaming HTTP request
+(``client.request``) and a websocket (``client.websocket``)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -20,7 +22,12 @@ def build_response(app: Any, status: int, raw_headers: Any, body: bytes) -> Any:
     return response
 
 
-_END = object()  # put on the chunk queue when the app has finished
+_END = object()  # put on a connection's queue when the app has finished
+
+
+class HTTPDisconnectError(Exception):
+    """The app ended the HTTP connection (it sent ``http.disconnect``)
+    before its response was complete; ``receive`` raises it."""
 
 
 class TestHTTPConnection:
@@ -98,6 +105,8 @@ class TestHTTPConnection:
                 if self._error is not None and not isinstance(self._error, asyncio.CancelledError):
                     raise self._error
                 return b""
+            if isinstance(chunk, HTTPDisconnectError):
+                raise chunk
             if chunk:
                 return chunk
 
@@ -124,3 +133,163 @@ class TestHTTPConnection:
                 self._chunks.put_nowait(_END)
         elif kind == "http.response.push":
             self.push_promises.append((message["path"], decode_headers(message.get("headers", []))))
+        elif kind == "http.disconnect":
+            self._chunks.put_nowait(HTTPDisconnectError())
+
+
+class WebsocketResponseError(Exception):
+    """The app refused the handshake; ``.response`` is the HTTP response it sent."""
+
+    def __init__(self, response: Any) -> None:
+        super().__init__(response)
+        self.response = response
+
+
+class WebsocketDisconnectError(Exception):
+    """The app closed the websocket; ``.code`` and ``.reason`` say how."""
+
+    def __init__(self, code: int = 1000, reason: str = "") -> None:
+        super().__init__(code, reason)
+        self.code = code
+        self.reason = reason
+
+
+class TestWebsocketConnection:
+    """A websocket to the app: ``async with client.websocket("/ws") as ws:``
+    then ``await ws.send(...)`` and ``await ws.receive()``.
+
+    Entering the block starts the app's handler and does not wait for it to
+    accept, so a handler may wait for something the test does first. Once the
+    app has closed the connection, ``receive`` raises WebsocketDisconnectError;
+    if it refused the handshake, ``receive`` (or leaving the block) raises
+    WebsocketResponseError; an error the app let propagate (as it does when
+    testing) is raised the same way.
+    """
+
+    __test__ = False
+
+    def __init__(self, app: Any, scope: dict[str, Any]) -> None:
+        self.app = app
+        self.scope = scope
+        self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        self._from_app: asyncio.Queue[Any] = asyncio.Queue()
+        self._task: asyncio.Task[Any] | None = None
+        self._end: BaseException | None = None  # what receive raises once the messages run out
+        self._end_seen = False
+        #: Set once the app accepts: the chosen subprotocol and the extra headers.
+        self.accepted = False
+        self.subprotocol: str | None = None
+        self.accept_headers: Headers | None = None
+        #: Set once the app closes the connection.
+        self.close_code: int | None = None
+        self.close_reason: str | None = None
+        #: Set if the app refused the handshake with an HTTP response.
+        self.response: Any = None
+        self._status = 500
+        self._raw_headers: Any = []
+        self._body = bytearray()
+
+    async def __aenter__(self) -> TestWebsocketConnection:
+        await self._to_app.put({"type": "websocket.connect"})
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.disconnect()
+        assert self._task is not None
+        try:
+            await self._task
+        except Exception as error:
+            if exc is None and not (self._end_seen and self._end is error):
+                raise  # the app's own error (it propagates when testing), not yet seen by receive
+            return
+        if exc is None and self.response is not None and not self._end_seen:
+            self._end_seen = True
+            raise WebsocketResponseError(self.response)
+
+    async def _run(self) -> None:
+        try:
+            await self.app(self.scope, self._asgi_receive, self._asgi_send)
+        except asyncio.CancelledError:
+            self._finish(WebsocketDisconnectError(1006, "The app was cancelled"))
+            raise
+        except BaseException as error:
+            self._finish(error, overrides=True)
+            raise
+        else:
+            self._finish(WebsocketDisconnectError(self.close_code or 1006, self.close_reason or ""))
+
+    def _finish(self, error: BaseException, overrides: bool = False) -> None:
+        """Record how the connection ended; ``receive`` raises it once the
+        messages before it are read. The app's own error (``overrides``)
+        replaces a close it sent on its way out, if that was not read yet."""
+        if self._end is None:
+            self._end = error
+            self._from_app.put_nowait(_END)
+        elif overrides and not self._end_seen:
+            self._end = error
+
+    async def _asgi_receive(self) -> dict[str, Any]:
+        return await self._to_app.get()
+
+    async def _asgi_send(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "websocket.send":
+            data = message.get("bytes")
+            self._from_app.put_nowait(data if data is not None else message.get("text"))
+        elif kind == "websocket.accept":
+            self.accepted = True
+            self.subprotocol = message.get("subprotocol")
+            self.accept_headers = Headers(
+                [(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in message.get("headers") or ()]
+            )
+        elif kind == "websocket.close":
+            self.close_code = message.get("code", 1000)
+            self.close_reason = message.get("reason") or ""
+            if self.accepted:
+                self._finish(WebsocketDisconnectError(self.close_code, self.close_reason))
+            else:  # a close before accepting is how servers without the extension refuse: 403
+                self._reject(build_response(self.app, 403, [], b""))
+        elif kind == "websocket.http.response.start":
+            self._status = message["status"]
+            self._raw_headers = message.get("headers") or []
+        elif kind == "websocket.http.response.body":
+            self._body.extend(message.get("body", b""))
+            if not message.get("more_body", False):
+                self._reject(build_response(self.app, self._status, self._raw_headers, bytes(self._body)))
+
+    def _reject(self, response: Any) -> None:
+        self.response = response
+        self._finish(WebsocketResponseError(response))
+
+    async def receive(self) -> str | bytes:
+        """The next message from the app: str for text, bytes for binary."""
+        item = await self._from_app.get()
+        if item is _END:
+            self._from_app.put_nowait(_END)  # it stays the answer to every later receive
+            self._end_seen = True
+            raise self._end  # type: ignore[misc]
+        return item
+
+    async def send(self, data: str | bytes) -> None:
+        """Send a text (str) or binary (bytes) message to the app."""
+        if isinstance(data, str):
+            await self._to_app.put({"type": "websocket.receive", "text": data})
+        else:
+            await self._to_app.put({"type": "websocket.receive", "bytes": bytes(data)})
+
+    async def receive_json(self) -> Any:
+        """Receive a message and parse it as JSON."""
+        return json.loads(await self.receive())
+
+    async def send_json(self, data: Any) -> None:
+        """Send ``data`` as JSON text."""
+        await self.send(self.app.json.dumps(data))
+
+    async def close(self, code: int = 1000, reason: str = "") -> None:
+        """Close the connection from the client's side, with ``code``."""
+        await self._to_app.put({"type": "websocket.disconnect", "code": code, "reason": reason})
+
+    async def disconnect(self) -> None:
+        """Go away, as a client whose connection dropped."""
+        await self._to_app.put({"type": "websocket.disconnect", "code": 1006})
