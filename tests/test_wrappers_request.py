@@ -1131,9 +1131,62 @@ async def test_request_built_by_hand_enforces_its_max_content_length(app: Quaver
         await made.get_data()
 
 
-async def test_request_built_by_hand_without_a_body_reads_empty(app: Quaver) -> None:
+async def test_request_built_by_hand_reads_empty_once_completed_with_nothing(app: Quaver) -> None:
     made = _hand_made_request(app)
+    made.body.set_complete()
     assert await made.get_data() == b""
+
+
+async def test_request_built_by_hand_waits_for_its_body_until_body_timeout(app: Quaver) -> None:
+    from werkzeug.exceptions import RequestTimeout
+
+    made = _hand_made_request(app, body_timeout=0.05)
+    with pytest.raises(RequestTimeout):
+        await made.get_data()
+
+
+async def test_request_built_by_hand_declaring_too_long_a_body_gets_413_when_read(app: Quaver) -> None:
+    from werkzeug.exceptions import RequestEntityTooLarge
+
+    scope = {"type": "http", "headers": [], "client": None, "server": None}
+    from werkzeug.datastructures import Headers
+
+    made = app.request_class(
+        "POST", "http", "/", b"", Headers({"Content-Length": "6"}), "", "1.1", scope, max_content_length=5
+    )
+    with pytest.raises(RequestEntityTooLarge):
+        await made.get_data()
+
+
+async def test_body_fed_by_hand_is_awaited_whole_once_complete() -> None:
+    from quaver.wrappers.request import Body
+
+    body = Body(None, None)
+
+    async def feed() -> None:
+        for part in (b"ab", b"cd", b"ef"):
+            body.append(part)
+            await asyncio.sleep(0)
+        body.set_complete()
+
+    feeder = asyncio.ensure_future(feed())
+    assert await body == b"abcdef"
+    await feeder
+
+
+async def test_push_promise_carries_only_the_client_describing_headers(app: Quaver) -> None:
+    from werkzeug.datastructures import Headers
+
+    pushed: list[tuple[str, dict[str, str]]] = []
+
+    async def push(path: str, headers: Headers) -> None:
+        pushed.append((path, dict(headers)))
+
+    scope = {"type": "http", "headers": [], "client": None, "server": None}
+    headers = Headers({"Accept": "*/*", "User-Agent": "ua", "Cookie": "secret=1", "Content-Type": "text/plain"})
+    made = app.request_class("GET", "https", "/", b"", headers, "", "2", scope, send_push_promise=push)
+    await made.send_push_promise("/style.css")
+    assert pushed == [("/style.css", {"Accept": "*/*", "User-Agent": "ua"})]
 
 
 # --- through a real server -----------------------------------------------------------

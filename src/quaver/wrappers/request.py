@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Generator
 from typing import Any
 
-from werkzeug.datastructures import CombinedMultiDict, ImmutableMultiDict, MultiDict
+from werkzeug.datastructures import CombinedMultiDict, Headers, ImmutableMultiDict, MultiDict
 from werkzeug.exceptions import (
     BadRequest,
     ClientDisconnected,
@@ -29,24 +29,38 @@ class Body:
     Chunks are pulled from the server only as the reader asks for them, so a
     slow reader slows the sender (backpressure) and nothing is buffered
     unless the whole body is awaited.
+
+    ``receive`` is the ASGI receive callable, or (Quart's form,
+    ``Body(expected_content_length, max_content_length)``) the declared
+    length or None: a body fed by hand with ``append``, ``set_complete`` and
+    ``set_result``, whose readers wait until it is complete. ``data`` gives
+    a body that is complete already.
     """
 
     __slots__ = ("_receive", "_max", "_timeout", "_deadline", "_received", "_complete", "_data", "_queue")
 
     def __init__(
         self,
-        receive: Receive | None,
+        receive: Receive | int | None,
         max_content_length: int | None = None,
         timeout: float | None = None,
         data: bytes | None = None,
     ) -> None:
-        self._receive = receive
         self._max = max_content_length
         self._timeout = timeout
         self._deadline: float | None = None
         self._received = 0
-        self._complete = receive is None
         self._data = data
+        if callable(receive):
+            self._receive: Any = receive
+            self._complete = data is not None
+            return
+        self._complete = True
+        self._receive = None
+        if data is None:  # fed by hand; ``receive`` is the declared length
+            self._feed(None)
+            if receive is not None and max_content_length is not None and receive > max_content_length:
+                self._receive = _too_large  # raised to the reader, as a body read from a server would
 
     def _check_declared_length(self, content_length: int | None) -> None:
         if self._max is not None and content_length is not None and content_length > self._max:
@@ -133,14 +147,15 @@ class Body:
                     queue = None  # all of the body is with its reader now
 
     # A body fed by hand, for a Request built without a server (Quart's API).
-    def _feed(self, message: dict[str, Any]) -> None:
+    def _feed(self, message: dict[str, Any] | None) -> None:
         queue = getattr(self, "_queue", None)
         if queue is None:
             queue = self._queue = asyncio.Queue()
             self._receive = queue.get
             self._complete = False
             self._data = None
-        queue.put_nowait(message)
+        if message is not None:
+            queue.put_nowait(message)
 
     def append(self, data: bytes) -> None:
         """Add a chunk to a body built by hand."""
@@ -153,6 +168,10 @@ class Body:
     def set_result(self, data: bytes) -> None:
         """Give a body built by hand all its data at once."""
         self._feed({"type": "http.request", "body": bytes(data), "more_body": False})
+
+
+async def _too_large() -> dict[str, Any]:
+    raise RequestEntityTooLarge()
 
 
 class _Chunks:
@@ -225,7 +244,7 @@ class Request(BaseRequestWebsocket):
         super().__init__(method, scheme, path, query_string, headers, root_path, http_version, scope)
         self._max_content_length = max_content_length
         self._body_timeout = body_timeout
-        self._body = Body(None, max_content_length, body_timeout, data=b"")
+        self._body = Body(self.content_length, max_content_length, body_timeout)
         if send_push_promise is not None:
             self._send_push_promise = send_push_promise
 
@@ -427,7 +446,8 @@ class Request(BaseRequestWebsocket):
         """Ask the server to push ``path`` if it supports server push."""
         sender = getattr(self, "_send_push_promise", None)
         if sender is not None:
-            await sender(path, self.headers)
+            headers = Headers([(key, value) for key, value in self.headers.items() if key.lower() in _PUSH_HEADERS])
+            await sender(path, headers)
 
     async def close(self) -> None:
         """Close the uploaded files (all of them, however many share a field name)."""
@@ -437,3 +457,5 @@ class Request(BaseRequestWebsocket):
 
 
 _MISSING = object()
+#: The request headers a pushed request carries (those describing the client, as in Quart).
+_PUSH_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "cache-control", "user-agent"})
