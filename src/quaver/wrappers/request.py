@@ -446,7 +446,7 @@ class Request(BaseRequestWebsocket):
         """Ask the server to push ``path`` if it supports server push."""
         sender = getattr(self, "_send_push_promise", None)
         if sender is not None:
-            headers = Headers([(key, value) for key, value in self.headers.items() if key.lower() in _PUSH_HEADERS])
+            headers = Headers([(key, value) for key, value in self.headers.items() if key.lower() in SERVER_PUSH_HEADERS_TO_COPY])
             await sender(path, headers)
 
     async def close(self) -> None:
@@ -458,4 +458,5 @@ class Request(BaseRequestWebsocket):
 
 _MISSING = object()
 #: The request headers a pushed request carries (those describing the client, as in Quart).
-_PUSH_HEADERS = frozenset({"accept", "accept-encoding", "accept-language", "cache-control", "user-agent"})
+#: The request headers a pushed request (HTTP/2 server push) copies from the one pushing it.
+SERVER_PUSH_HEADERS_TO_COPY = frozenset({"accept", "accept-encoding", "accept-language", "cache-control", "user-agent"})
