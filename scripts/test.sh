@@ -7,4 +7,7 @@ bash scripts/setup.sh
 # installs and starts; if it cannot, the run stops here rather than skip them.
 TEST_POSTGRES_URL="$(bash scripts/postgres.sh)"
 export TEST_POSTGRES_URL
+# Redis for quart-rate-limiter's stores (tests/test_extensions.py), from Debian's package.
+TEST_REDIS_URL="$(bash scripts/redis.sh)"
+export TEST_REDIS_URL
 exec .venv/bin/python -m pytest "$@"
