@@ -7,6 +7,7 @@ import asyncio
 import os
 from collections import defaultdict
 from collections.abc import AsyncIterator, Callable
+from pathlib import Path
 from typing import IO, Any, TypeVar
 
 from flask.sansio.scaffold import setupmethod
@@ -143,7 +144,21 @@ async def _ready(value: Any) -> Any:
 
 
 class QuaverScaffoldMixin:
-    """Websocket routes and per-scope websocket hooks; ``open_resource``."""
+    """Websocket routes and per-scope websocket hooks; ``open_resource``;
+    ``static_folder`` as a ``Path``."""
+
+    _static_folder: str | None
+
+    @property  # type: ignore[override]
+    def static_folder(self) -> Path | None:
+        """The absolute path of the static folder, or None if there is none:
+        a ``Path``, so ``app.static_folder / "video.mp4"`` names a file in it."""
+        folder = self._static_folder
+        return None if folder is None else Path(self.root_path, folder)  # type: ignore[attr-defined]
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        self._static_folder = None if value is None else os.fspath(value).rstrip("\\/")
 
     def open_resource(
         self, resource: str | os.PathLike[str], mode: str = "rb", encoding: str | None = "utf-8"
