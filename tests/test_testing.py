@@ -20,7 +20,14 @@ from quaver import (
     session,
     url_for,
 )
-from quaver.testing import LifespanError, QuaverClient, TestHTTPConnection
+from quaver.testing import (
+    LifespanError,
+    QuaverClient,
+    TestHTTPConnection,
+    make_test_body_with_headers,
+    make_test_headers_path_and_query_string,
+    make_test_scope,
+)
 
 
 @pytest.fixture
@@ -283,6 +290,16 @@ async def test_percent_escapes_in_the_path_are_decoded(app: Quaver, client) -> N
     assert await response.get_json() == {"name": "two wordsé", "path": "/files/two wordsé"}
 
 
+async def test_an_escaped_slash_reaches_the_app_still_escaped_in_raw_path(app: Quaver, client) -> None:
+    @app.route("/raw/<path:name>")
+    async def raw(name: str):
+        return {"name": name, "raw_path": request.scope["raw_path"].decode()}
+
+    response = await client.get("/raw/a%2Fb%20c")
+    # The path routes decoded, but the bytes on the wire keep the escaped slash.
+    assert await response.get_json() == {"name": "a/b c", "raw_path": "/raw/a%2Fb%20c"}
+
+
 async def test_headers_as_dict_or_headers(echo_app: Quaver, client) -> None:
     seen = await echo_of(await client.get("/echo", headers={"X-Token": "abc"}))
     assert seen["token"] == "abc"
@@ -317,6 +334,60 @@ async def test_scheme_and_root_path(app: Quaver, client) -> None:
 
     response = await client.get("/where", scheme="https", root_path="/mounted")
     assert await response.get_json() == {"url": "https://localhost/mounted/where", "script_root": "/mounted"}
+
+
+# -- the building blocks: make_test_headers_path_and_query_string, make_test_body_with_headers, make_test_scope
+
+
+def test_the_path_split_from_its_query_comes_back_decoded(app: Quaver) -> None:
+    headers, path, query = make_test_headers_path_and_query_string(app, "/two%20words?x=1")
+    assert (path, query) == ("/two words", b"x=1")
+    assert headers["Host"] == "localhost" and headers["User-Agent"] == "Quaver"
+
+
+def test_a_test_scope_has_the_keys_quart_gives_it() -> None:
+    scope = make_test_scope("http", "/caf\u00e9", "GET", Headers({"X-A": "1"}), b"q=1", scope_base={"client": ("10.0.0.1", 9)})
+    assert scope == {
+        "type": "http",
+        "http_version": "1.1",
+        "asgi": {"spec_version": "2.1"},
+        "method": "GET",
+        "scheme": "http",
+        "path": "/caf\u00e9",
+        "raw_path": b"/caf%C3%A9",
+        "query_string": b"q=1",
+        "root_path": "",
+        "headers": [(b"x-a", b"1")],
+        "extensions": {},
+        "_quaver._preserve_context": False,
+        "client": ("10.0.0.1", 9),
+    }
+
+
+def test_a_multipart_body_can_be_spelled_out_files_first() -> None:
+    body, headers = make_test_body_with_headers(
+        form={"note": "hi"}, files={"doc": FileStorage(io.BytesIO(b"text"), filename="a.txt")}
+    )
+    assert headers["Content-Type"] == "multipart/form-data; boundary=----QuaverBoundary"
+    assert body == (
+        b'\r\n------QuaverBoundary\r\nContent-Disposition: form-data; name="doc"; filename="a.txt"\r\n\r\ntext'
+        b'\r\n------QuaverBoundary\r\nContent-Disposition: form-data; name="note"\r\n\r\nhi'
+        b"\r\n------QuaverBoundary--\r\n"
+    )
+
+
+def test_a_file_holding_the_usual_boundary_gets_another(app: Quaver) -> None:
+    content = b"before\r\n------QuaverBoundary--\r\nafter"
+    body, headers = make_test_body_with_headers(files={"doc": FileStorage(io.BytesIO(content), filename="x.bin")})
+    boundary = headers["Content-Type"].partition("boundary=")[2]
+    assert boundary != "----QuaverBoundary" and boundary.encode() not in content
+    assert content in body
+
+
+async def test_a_file_holding_the_usual_boundary_arrives_whole(echo_app: Quaver, client) -> None:
+    content = b"x\r\n------QuaverBoundary\r\ny"
+    seen = await echo_of(await client.post("/echo", files={"doc": (io.BytesIO(content), "x.bin")}))
+    assert seen["files"] == {"doc": [["x.bin", "application/octet-stream", content.decode()]]}
 
 
 # -- HTTP/2 server push ----------------------------------------------------

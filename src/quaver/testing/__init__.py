@@ -10,7 +10,15 @@ from .app import LifespanError, TestApp
 from .client import QuaverClient
 from .connections import TestHTTPConnection
 from .cookies import Cookie, CookieJar
-from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, no_op_push, sentinel
+from .utils import (
+    _client_scope,
+    _headers_path_and_query,
+    make_test_body_with_headers,
+    make_test_headers_path_and_query_string,
+    make_test_scope,
+    no_op_push,
+    sentinel,
+)
 from .websocket import TestWebsocketConnection, WebsocketDisconnectError, WebsocketResponseError
 
 __all__ = (
@@ -51,13 +59,13 @@ def make_test_request(
     subdomain: str | None = None,
 ) -> Any:
     """A request object for ``path``, its body already complete."""
-    headers, path, query_bytes = make_test_headers_path_and_query_string(app, path, headers, query_string, auth, subdomain)
+    headers, path, query_bytes = _headers_path_and_query(app, path, headers, query_string, auth, subdomain)
     body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=app)
     for key, value in body_headers.items():
         headers.setdefault(key, value)
     if body:
         headers.setdefault("Content-Length", str(len(body)))
-    scope = make_test_scope("http", path, method, headers, query_bytes, scheme, root_path, http_version, scope_base)
+    scope = _client_scope("http", path, method, headers, query_bytes, scheme, root_path, http_version, scope_base)
     request = app.request_class.from_scope(scope)
     request._config = app.config
     request.json_module = app.json

@@ -13,7 +13,7 @@ from werkzeug.http import dump_cookie
 
 from .connections import TestHTTPConnection, build_response, decode_headers
 from .cookies import CookieJar
-from .utils import make_test_body_with_headers, make_test_headers_path_and_query_string, make_test_scope, sentinel
+from .utils import _client_scope, _headers_path_and_query, make_test_body_with_headers, sentinel
 
 _REDIRECTS = {301, 302, 303, 305, 307, 308}
 _MAX_REDIRECTS = 20
@@ -57,14 +57,12 @@ class QuaverClient:
     ) -> dict[str, Any]:
         """The ASGI scope for a request: its headers completed with Host,
         the body's headers and the cookies from the jar."""
-        headers, path, query_bytes = make_test_headers_path_and_query_string(
-            self.app, path, headers, query_string, auth, subdomain
-        )
+        headers, path, query_bytes = _headers_path_and_query(self.app, path, headers, query_string, auth, subdomain)
         for key, value in (body_headers or Headers()).items():
             headers.setdefault(key, value)
         if body and "Content-Length" not in headers and "Transfer-Encoding" not in headers:
             headers["Content-Length"] = str(len(body))
-        scope = make_test_scope(type_, path, method, headers, query_bytes, scheme, root_path, http_version, scope_base)
+        scope = _client_scope(type_, path, method, headers, query_bytes, scheme, root_path, http_version, scope_base)
         if self.cookie_jar is not None and "Cookie" not in headers:
             secure = scope["scheme"] in ("https", "wss")
             cookie = self.cookie_jar.header_for(headers["Host"], scope["raw_path"].decode("ascii"), secure)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import mimetypes
+import secrets
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
 from werkzeug.datastructures import Authorization, FileStorage, Headers, MultiDict
-from werkzeug.test import stream_encode_multipart
 
 sentinel = object()
 
@@ -45,9 +45,23 @@ def make_test_headers_path_and_query_string(
     """Split ``path`` from its query string and add Host, User-Agent and auth headers.
 
     ``query_string`` is a dict, a MultiDict, or the raw string/bytes; giving it
-    while ``path`` has a ``?`` part is a ValueError. The returned path is as
-    typed (percent-escapes kept); :func:`make_test_scope` decodes it.
+    while ``path`` has a ``?`` part is a ValueError. The returned path is
+    percent-decoded, as ASGI's ``path`` is (``"/a%20b"`` gives ``"/a b"``).
     """
+    headers, path, query_bytes = _headers_path_and_query(app, path, headers, query_string, auth, subdomain)
+    return headers, unquote(path), query_bytes
+
+
+def _headers_path_and_query(
+    app: Any,
+    path: str,
+    headers: Any,
+    query_string: Any,
+    auth: Authorization | tuple[str, str] | None,
+    subdomain: str | None,
+) -> tuple[Headers, str, bytes]:
+    """As :func:`make_test_headers_path_and_query_string`, the path left as typed
+    (its escapes kept), so the client can send ``%2F`` in ``raw_path``."""
     headers = Headers(headers) if headers is not None else Headers()
     if auth is not None:
         if isinstance(auth, tuple):
@@ -115,6 +129,39 @@ def _header_quoted(text: str) -> str:
     return text
 
 
+_BOUNDARY = "----QuaverBoundary"
+
+
+def _encode_multipart(parts: list[tuple[str, Any]]) -> tuple[bytes, str]:
+    """``parts`` (name, str or FileStorage) as a multipart/form-data body, and its boundary.
+
+    The boundary is ``----QuaverBoundary``, as Quart's, so a test can spell out
+    the body it expects; where a part's content holds that marker a random
+    boundary is used instead, so every body sent stays parseable.
+    """
+    encoded: list[tuple[bytes, bytes]] = []
+    for key, value in parts:
+        head = f'Content-Disposition: form-data; name="{_header_quoted(key)}"'
+        if isinstance(value, FileStorage):
+            if value.filename is not None:
+                head += f'; filename="{_header_quoted(value.filename)}"'
+            for name, header in value.headers.items():
+                if name.lower() != "content-disposition":
+                    head += f"\r\n{name}: {header}"
+            data = value.stream.read()
+            if isinstance(data, str):
+                data = data.encode()
+        else:
+            data = (value if isinstance(value, str) else str(value)).encode()
+        encoded.append((head.encode(), data))
+    boundary = _BOUNDARY
+    while any(boundary.encode() in head or boundary.encode() in data for head, data in encoded):
+        boundary = f"----QuaverBoundary{secrets.token_hex(8)}"
+    marker = b"\r\n--" + boundary.encode()
+    body = b"".join(marker + b"\r\n" + head + b"\r\n\r\n" + data for head, data in encoded)
+    return body + marker + b"--\r\n", boundary
+
+
 def make_test_body_with_headers(
     *,
     data: Any = None,
@@ -150,32 +197,26 @@ def make_test_body_with_headers(
         headers["Content-Type"] = "application/json"
         return text.encode(), headers
     fields: list[tuple[str, Any]] = []
-    uploads: list[tuple[str, FileStorage]] = []
-    for key, value in _items(form or {}):
-        upload = _as_file(key, value)
-        if upload is None:
-            fields.append((key, value))
-        else:
-            uploads.append((key, upload))
+    # Files given as ``files`` go first, then ``form`` (or ``data``) in its order, as in Quart.
+    parts: list[tuple[str, Any]] = []
     for key, value in _items(files or {}):
         upload = _as_file(key, value)
         if upload is None:
             raise TypeError(f"File {key!r} must be a FileStorage, a file or a (file, filename) tuple")
-        uploads.append((key, upload))
+        parts.append((key, upload))
+    uploads = bool(parts)
+    for key, value in _items(form or {}):
+        upload = _as_file(key, value)
+        if upload is None:
+            fields.append((key, value))
+            parts.append((key, value))
+        else:
+            uploads = True
+            parts.append((key, upload))
     if uploads:
-        values = MultiDict(
-            [(_header_quoted(key), value if isinstance(value, str) else str(value)) for key, value in fields]
-        )
-        for key, upload in uploads:
-            if upload.filename and _header_quoted(upload.filename) != upload.filename:
-                upload = FileStorage(
-                    stream=upload.stream, filename=_header_quoted(upload.filename), name=upload.name,
-                    content_type=upload.content_type,
-                )
-            values.add(_header_quoted(key), upload)
-        stream, _length, boundary = stream_encode_multipart(values, use_tempfile=False)
+        body, boundary = _encode_multipart(parts)
         headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-        return stream.getvalue(), headers  # type: ignore[attr-defined]
+        return body, headers
     if form is not None:
         headers["Content-Type"] = "application/x-www-form-urlencoded"
         return urlencode(fields).encode(), headers
@@ -192,27 +233,28 @@ def make_test_scope(
     root_path: str = "",
     http_version: str = "1.1",
     scope_base: dict[str, Any] | None = None,
+    *,
+    _preserve_context: bool = False,
 ) -> dict[str, Any]:
-    """An ASGI scope as a server would make it: ``path`` percent-decoded,
-    ``raw_path`` the bytes on the wire."""
+    """An ASGI scope for ``path`` (percent-decoded, as ASGI's ``path``), with the
+    keys Quart's gives: ``raw_path`` is the path percent-encoded as UTF-8.
+    ``scope_base`` is laid over the result."""
     full_path = root_path + path if root_path and not path.startswith(root_path) else path
     scope: dict[str, Any] = {
         "type": type_,
-        "asgi": {"version": "3.0", "spec_version": "2.4"},
         "http_version": http_version,
+        "asgi": {"spec_version": "2.1"},
+        "method": method,
         "scheme": scheme,
-        "path": unquote(full_path),
+        "path": full_path,
         "raw_path": quote(full_path, safe=_PATH_SAFE).encode("ascii"),
         "query_string": query_string,
         "root_path": root_path,
         "headers": [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()],
-        "client": ("127.0.0.1", 12345),
-        "server": ("localhost", 443 if scheme in ("https", "wss") else 80),
         "extensions": {},
-        "state": {},
+        "_quaver._preserve_context": _preserve_context,
     }
     if type_ == "http":
-        scope["method"] = method
         if http_version in ("2", "3"):  # as servers do: push exists from HTTP/2 on
             scope["extensions"] = {"http.response.push": {}}
     else:
@@ -220,6 +262,35 @@ def make_test_scope(
             value.strip() for value in headers.get("Sec-WebSocket-Protocol", "").split(",") if value.strip()
         ]
         scope["extensions"] = {"websocket.http.response": {}}
+    if scope_base:
+        scope.update(scope_base)
+    return scope
+
+
+def _client_scope(
+    type_: str,
+    path: str,
+    method: str,
+    headers: Headers,
+    query_string: bytes,
+    scheme: str,
+    root_path: str,
+    http_version: str,
+    scope_base: dict[str, Any] | None,
+) -> dict[str, Any]:
+    """The scope the test client sends for ``path`` as typed: ``raw_path`` keeps
+    its escapes (``%2F`` stays one), and client, server and state are filled in
+    as a server fills them, unless ``scope_base`` gives them."""
+    scope = make_test_scope(type_, unquote(path), method, headers, query_string, scheme, root_path, http_version)
+    if not (scope_base and "raw_path" in scope_base):
+        full_path = root_path + path if root_path and not unquote(path).startswith(root_path) else path
+        scope["raw_path"] = quote(full_path, safe=_PATH_SAFE).encode("ascii")
+    scope["asgi"] = {"version": "3.0", "spec_version": "2.4"}
+    scope["client"] = ("127.0.0.1", 12345)
+    scope["server"] = ("localhost", 443 if scheme in ("https", "wss") else 80)
+    scope["state"] = {}
+    if type_ == "websocket":
+        del scope["method"]  # not in a websocket scope a server sends
     if scope_base:
         scope.update(scope_base)
     return scope
