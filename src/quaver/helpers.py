@@ -18,6 +18,7 @@ from stat import S_ISREG
 from typing import Any, NoReturn
 from urllib.parse import quote
 
+from flask.helpers import get_root_path  # noqa: F401  (the app's root_path comes from it)
 from flask.sansio.scaffold import find_package as _find_package
 from werkzeug.exceptions import NotFound
 from werkzeug.exceptions import abort as _werkzeug_abort

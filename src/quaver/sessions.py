@@ -10,6 +10,7 @@ import inspect
 from typing import Any
 
 from flask.sessions import NullSession, SecureCookieSession, SessionMixin
+from flask.sessions import session_json_serializer  # the signed cookie's tagged JSON
 from flask.sessions import SecureCookieSessionInterface as _FlaskSecureCookieSessionInterface
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 
@@ -22,6 +23,7 @@ __all__ = (
     "SecureCookieSessionInterface",
     "SessionInterface",
     "SessionMixin",
+    "session_json_serializer",
 )
 
 
