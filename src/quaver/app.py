@@ -41,6 +41,7 @@ from .routing import QuaverMap, QuaverRule
 from .scaffold import QuaverScaffoldMixin, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
 from .serving import ServingMixin, T_after_serving, T_before_serving, T_while_serving  # noqa: F401
 from .sessions import AppSessionMixin, SecureCookieSessionInterface
+from .testing import QuaverClient, QuaverCliRunner, TestApp, make_test_request
 from .signals import (
     appcontext_tearing_down,
     got_request_exception,
@@ -99,8 +100,8 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     json_provider_class = DefaultJSONProvider
     app_ctx_globals_class = _AppCtxGlobals
     session_interface = SecureCookieSessionInterface()
-    test_client_class: Any = None
-    test_cli_runner_class: Any = None
+    test_client_class: type[QuaverClient] = QuaverClient
+    test_cli_runner_class: type[QuaverCliRunner] = QuaverCliRunner
     lock_class = asyncio.Lock
 
     def __init__(
@@ -236,7 +237,6 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     def test_request_context(self, path: str = "/", **kwargs: Any) -> RequestContext:
         """A request context for ``path`` as a test would send it; the
         arguments are the test client's (``method``, ``headers``, ``json``, ...)."""
-        from .testing import make_test_request
 
         request = make_test_request(self, path, **kwargs)
         ctx = RequestContext(self, request)
@@ -697,22 +697,14 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     # ------------------------------------------------------------------
     def test_client(self, use_cookies: bool = True, **kwargs: Any) -> TestClientProtocol:
         """A client that calls this app in-process: ``await client.get("/")``."""
-        cls = self.test_client_class
-        if cls is None:
-            from .testing import QuaverClient as cls
-        return cls(self, use_cookies=use_cookies, **kwargs)
+        return self.test_client_class(self, use_cookies=use_cookies, **kwargs)
 
     def test_app(self) -> TestAppProtocol:
         """``async with app.test_app() as test_app:`` runs start-up and shutdown around the block."""
-        from .testing import TestApp
-
         return TestApp(self)
 
     def test_cli_runner(self, **kwargs: Any) -> Any:
-        cls = self.test_cli_runner_class
-        if cls is None:
-            from .testing import QuaverCliRunner as cls
-        return cls(self, **kwargs)
+        return self.test_cli_runner_class(self, **kwargs)
 
     # ------------------------------------------------------------------
     # ASGI
