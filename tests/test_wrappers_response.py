@@ -474,11 +474,12 @@ async def test_head_with_range_gets_206_headers_and_no_body(app: Quaver, client)
     assert await response.get_data() == b""
 
 
-async def test_range_in_an_unknown_unit_is_ignored(app: Quaver, client) -> None:
-    _conditional_app(app)
-    response = await client.get("/doc", headers={"Range": "lines=1-2"})
-    assert response.status_code == 200
-    assert await response.get_data() == b"0123456789"
+@pytest.mark.parametrize("asked", ["lines=1-2", "bytes=oops"])
+async def test_range_in_an_unknown_unit_or_malformed_gets_416(app: Quaver, client, asked: str) -> None:
+    _conditional_app(app)  # as Werkzeug (Flask) and Quart answer it
+    response = await client.get("/doc", headers={"Range": asked})
+    assert response.status_code == 416
+    assert response.headers["Content-Range"] == "bytes */10"
 
 
 async def test_range_with_if_range_date_matching_last_modified_gets_206(app: Quaver, client) -> None:
@@ -535,3 +536,104 @@ async def test_a_location_set_any_way_goes_out_percent_encoded(app: Quaver, clie
     assert response.headers["Location"] == "/caf%C3%A9%20au%20lait"
     response = await client.get("/app-redirect")
     assert response.headers["Location"] == "/%E2%82%AC/x%20y"
+
+
+# --- Quart's body wrappers -------------------------------------------------------------------
+
+
+async def _read_wrapper(wrapper) -> list[bytes]:
+    chunks = []
+    async with wrapper as body:
+        async for chunk in body:
+            chunks.append(chunk)
+    return chunks
+
+
+async def test_body_wrappers_are_entered_then_iterated(tmp_path) -> None:
+    import io
+
+    from quaver.wrappers.response import DataBody, FileBody, IOBody, IterableBody
+
+    async def generate():
+        yield b"ab"
+        yield b"cd"
+
+    path = tmp_path / "four.txt"
+    path.write_bytes(b"wxyz")
+    assert await _read_wrapper(DataBody(b"whole")) == [b"whole"]
+    assert await _read_wrapper(IterableBody([b"a", b"b"])) == [b"a", b"b"]
+    assert await _read_wrapper(IterableBody(iter([b"c", b"d"]))) == [b"c", b"d"]
+    assert await _read_wrapper(IterableBody(generate())) == [b"ab", b"cd"]
+    assert await _read_wrapper(FileBody(path, buffer_size=3)) == [b"wxy", b"z"]
+    stream = io.BytesIO(b"12345")
+    stream.seek(5)
+    assert await _read_wrapper(IOBody(stream, buffer_size=2)) == [b"12", b"34", b"5"]
+    assert not stream.closed  # a BytesIO handed to IOBody is the caller's to close
+
+
+async def test_leaving_an_iterable_body_closes_its_generator() -> None:
+    from quaver.wrappers.response import IterableBody
+
+    closed = []
+
+    async def generate():
+        try:
+            yield b"first"
+            yield b"never read"
+        finally:
+            closed.append(True)
+
+    async with IterableBody(generate()) as body:
+        async for _ in body:
+            break
+    assert closed == [True]
+
+
+async def test_body_wrappers_cut_themselves_to_a_range(tmp_path) -> None:
+    from werkzeug.exceptions import RequestedRangeNotSatisfiable
+
+    from quaver.wrappers.response import DataBody, FileBody
+
+    data = DataBody(b"abcdef")
+    assert await data.make_conditional(1, 3) == 6
+    assert await _read_wrapper(data) == [b"bc"]
+    path = tmp_path / "six.txt"
+    path.write_bytes(b"abcdef")
+    file = FileBody(path)
+    assert await file.make_conditional(4, None) == 6
+    assert (file.begin, file.end) == (4, 6)
+    assert await _read_wrapper(file) == [b"ef"]
+    with pytest.raises(RequestedRangeNotSatisfiable):
+        await DataBody(b"abc").make_conditional(5, 8)
+
+
+async def test_a_response_sends_a_body_wrapper(app: Quaver, client, tmp_path) -> None:
+    from quaver.wrappers.response import DataBody, FileBody
+
+    path = tmp_path / "doc.txt"
+    path.write_bytes(b"0123456789")
+
+    @app.get("/data")
+    async def data():
+        return Response(DataBody(b"in memory"))
+
+    @app.get("/file")
+    async def file():
+        return await Response(FileBody(path), mimetype="text/plain").make_conditional(request, accept_ranges=True)
+
+    assert await (await client.get("/data")).get_data() == b"in memory"
+    part = await client.get("/file", headers={"Range": "bytes=2-4"})
+    assert (part.status_code, part.headers["Content-Range"], await part.get_data()) == (206, "bytes 2-4/10", b"234")
+
+
+async def test_a_complete_length_alone_lets_a_range_be_answered() -> None:
+    from werkzeug.datastructures import Headers
+
+    from quaver.wrappers import Request
+
+    scope = {"type": "http", "headers": [], "client": None, "server": None}
+    asked = Request("GET", "http", "/", b"", Headers({"Range": "bytes=0-99"}), "", "1.1", scope)
+    response = await Response(b"abcdef").make_conditional(asked, complete_length=6)
+    assert response.status_code == 206  # as in Quart; the range is clipped to the body
+    assert response.headers["Content-Range"] == "bytes 0-5/6"
+    assert await response.get_data() == b"abcdef"

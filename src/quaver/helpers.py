@@ -357,7 +357,10 @@ async def _file_response(
         response.set_etag(f"{stat.st_mtime_ns:x}-{size:x}-{zlib.adler32(path.encode()):x}")
     request = _request_or_none()
     if conditional and request is not None:
-        response = await response.make_conditional(request, accept_ranges=not sendfile, complete_length=size)
+        # With X-Sendfile the front server answers ranges: no length here, so none is cut.
+        response = await response.make_conditional(
+            request, accept_ranges=not sendfile, complete_length=None if sendfile else size
+        )
         if sendfile and response.status_code != 200:
             del response.headers["X-Sendfile"]  # 304 or 412: the front server must not send the file
     return response

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import json
-import os
 import re
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
 from typing import IO, Any
@@ -18,6 +16,9 @@ from werkzeug.utils import cached_property, get_content_type
 
 from ..datastructures import ServerSentEvent
 from ..utils import run_sync_iterable
+from .bodies import DataBody, FileBody, IOBody, IterableBody, ResponseBody, async_chunks
+
+__all__ = ("DataBody", "FileBody", "IOBody", "IterableBody", "Response", "ResponseBody")
 
 
 _TEXT_CONTENT_TYPES: dict[type, str] = {}
@@ -162,21 +163,26 @@ class Response(SansIOResponse):
             if body:
                 yield body
             return
-        if isinstance(body, AsyncIterable):
-            iterator: Any = body.__aiter__()
-        elif isinstance(body, (list, tuple)):
-            iterator = _aiter_sync(body)  # already in memory: no thread needed
-        elif isinstance(body, Iterable):
-            iterator = run_sync_iterable(body)  # a file, a generator doing I/O: may block
+        entered = body if isinstance(body, ResponseBody) else None
+        if entered is not None:  # Quart's body protocol: entered, then iterated
+            iterator: Any = (await entered.__aenter__()).__aiter__()
         else:
-            raise TypeError(f"Cannot stream a body of type {type(body).__name__}")
+            iterator = async_chunks(body)
         try:
             async for chunk in iterator:
                 if isinstance(chunk, str):
                     chunk = chunk.encode()
                 if chunk:
                     yield bytes(chunk)
-        finally:
+        except BaseException as error:
+            if entered is not None:
+                await entered.__aexit__(type(error), error, error.__traceback__)
+            else:
+                await _aclose(iterator)
+            raise
+        if entered is not None:
+            await entered.__aexit__(None, None, None)
+        else:
             await _aclose(iterator)
 
     async def _discard_body(self) -> None:
@@ -278,11 +284,15 @@ class Response(SansIOResponse):
         come first (If-Match and If-Unmodified-Since: 412; If-None-Match and
         If-Modified-Since: 304, with an empty body); then, with
         ``accept_ranges``, a single satisfiable ``Range`` (still valid under
-        ``If-Range``) gets 206 and that slice of the body, and an
-        unsatisfiable one 416. ``complete_length`` defaults to the body's
-        length; a file body is cut without being read, any other stream is
-        read into memory only to answer a range. Returns the response,
-        changed in place.
+        ``If-Range``) gets 206 and that slice of the body; a Range that
+        cannot be answered (outside the body, several ranges, a unit other
+        than bytes, malformed) raises 416, as Werkzeug and Quart do. Ranges
+        are answered with ``accept_ranges``, or (as in Quart) whenever
+        ``complete_length`` is given. It defaults to the body's length; a
+        file body is cut without being read, a body wrapper with Quart's
+        ``make_conditional(begin, end)`` is asked to cut itself, any other
+        stream is read into memory only to answer a range. Returns the
+        response, changed in place.
         """
         if request.method not in ("GET", "HEAD") or not 200 <= self.status_code < 300:
             return self
@@ -302,7 +312,7 @@ class Response(SansIOResponse):
             else:
                 headers["Content-Length"] = "0"
             return self
-        if accept_ranges and self.status_code == 200 and "Range" in asked:
+        if (accept_ranges or complete_length is not None) and self.status_code == 200 and "Range" in asked:
             if await self._answer_range(asked, complete_length):
                 return self
         if (
@@ -320,27 +330,31 @@ class Response(SansIOResponse):
             asked["If-Range"], self.headers.get("ETag"), self.headers.get("Last-Modified")
         ):
             return False  # the client's copy is stale: it gets the whole body
-        ranges = parse_range_header(asked["Range"])
-        if ranges is None or ranges.units != "bytes":
-            return False  # a unit or syntax we don't know: ignore the header (RFC 9110)
         body = self.response
         length = complete_length
         if length is None:
             if isinstance(body, FileBody):
                 length = body.length
+            elif isinstance(body, DataBody):
+                length = body.end - body.begin
             else:
                 await self.make_sequence()
                 body = self.response
                 length = len(body)
         if not length:
             return False  # an empty or unknown length: nothing to cut
-        span = ranges.range_for_length(length)  # None for several ranges, too
-        if span is None:
+        ranges = parse_range_header(asked["Range"])
+        span = None if ranges is None else ranges.range_for_length(length)  # None for several ranges, too
+        if span is None:  # malformed, not bytes, several ranges or outside the body
             await self._discard_body()
             raise RequestedRangeNotSatisfiable(length=length)
         start, stop = span
         if isinstance(body, FileBody):
             body.set_range(body.start + start, body.start + stop)
+        elif isinstance(body, DataBody):
+            await body.make_conditional(body.begin + start, body.begin + stop)
+        elif not isinstance(body, bytes) and hasattr(body, "make_conditional"):
+            await body.make_conditional(start, stop)  # a body wrapper of the user's, Quart's protocol
         else:
             if not isinstance(body, bytes):
                 await self.make_sequence()
@@ -390,105 +404,6 @@ def _if_range_holds(value: str, etag_header: str | None, last_modified_header: s
     return date is not None and date == parse_date(last_modified_header)
 
 
-class FileBody:
-    """A file's content, read in chunks in the thread pool as it is sent.
-
-    ``source`` is a path or a binary file object (read from ``offset``, its
-    position when it was handed over); ``size`` is the number of bytes to
-    send, None when unknown (read to the end). A range request narrows what
-    is sent with ``set_range``. A file object is closed once read, or by
-    ``aclose()`` if it never is. Where the server offers the ASGI
-    ``http.response.pathsend`` extension, a whole file given by path is
-    handed to the server instead of being read here.
-    """
-
-    chunk_size = 64 * 1024
-
-    def __init__(self, source: str | os.PathLike[str] | IO[bytes], size: int | None = None, offset: int = 0) -> None:
-        if isinstance(source, (str, os.PathLike)):
-            self.path: str | None = os.path.abspath(os.fspath(source))
-            self.file: IO[bytes] | None = None
-        else:
-            self.path = None
-            self.file = source
-        self.offset = offset
-        self.size = size
-        self.start = 0
-        self.stop = size
-
-    @property
-    def length(self) -> int | None:
-        """The number of bytes that will be sent (None when unknown)."""
-        return None if self.stop is None else self.stop - self.start
-
-    @property
-    def is_whole(self) -> bool:
-        """True when the whole file is sent (no range cut from it)."""
-        return self.start == 0 and self.stop == self.size
-
-    def set_range(self, start: int, stop: int) -> None:
-        """Send only bytes ``start`` to ``stop`` (exclusive) of the content."""
-        self.start, self.stop = start, stop
-
-    def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._chunks()
-
-    async def _chunks(self) -> AsyncIterator[bytes]:
-        loop = asyncio.get_running_loop()
-        remaining = self.length
-        want = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
-        position = self.offset + self.start
-        file = self.file
-        in_memory = isinstance(file, io.BytesIO)
-        if file is None:
-            file, data = await loop.run_in_executor(None, _open_and_read, self.path, position, want, remaining)
-        elif in_memory:
-            data = _seek_and_read(file, position, want)
-        else:
-            data = await loop.run_in_executor(None, _seek_and_read, file, position, want)
-        try:
-            while data:
-                yield data
-                if remaining is not None:
-                    remaining -= len(data)
-                    if remaining <= 0:
-                        break
-                if file is None:
-                    break  # _open_and_read read it all and closed it
-                want = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
-                data = file.read(want) if in_memory else await loop.run_in_executor(None, file.read, want)
-        finally:
-            if file is not None:
-                file.close()
-
-    async def aclose(self) -> None:
-        """Close the file object if the body is never read."""
-        if self.file is not None:
-            self.file.close()
-
-
-def _open_and_read(path: str, position: int, want: int, remaining: int | None) -> tuple[IO[bytes] | None, bytes]:
-    """Open ``path`` and read its first chunk; the file comes back open only if more is left."""
-    file = open(path, "rb")
-    try:
-        if position:
-            file.seek(position)
-        data = file.read(want)
-    except BaseException:
-        file.close()
-        raise
-    if (remaining is not None and len(data) >= remaining) or len(data) < want:
-        file.close()
-        return None, data
-    return file, data
-
-
-def _seek_and_read(file: IO[bytes], position: int, want: int) -> bytes:
-    if position and file.seekable():
-        file.seek(position)
-    return file.read(want)
-
-
 async def _aclose(iterator: Any) -> None:
     """Close an (async) iterator, if it can be closed."""
     close = getattr(iterator, "aclose", None)
@@ -500,11 +415,6 @@ async def _aclose(iterator: Any) -> None:
         result = close()
         if asyncio.iscoroutine(result):
             await result
-
-
-async def _aiter_sync(iterable: Iterable[Any]) -> AsyncIterator[Any]:
-    for item in iterable:
-        yield item
 
 
 _STOP = object()  # ends the event queue
