@@ -9,6 +9,16 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get update -q
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
+# examples/api serves Swagger UI's scripts from the swagger-ui-dist npm package (no CDN).
+if [ ! -f examples/api/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
+    if ! command -v npm >/dev/null; then
+        SUDO=""
+        if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+        $SUDO apt-get update -q
+        $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm
+    fi
+    (cd examples/api && npm install --no-audit --no-fund --loglevel=error)
+fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi

@@ -8,6 +8,10 @@ import pytest
 
 from quaver import Quaver
 
+# Tests that need the Quart alias for their whole process: tests/test_under_alias.py
+# runs each of them in a pytest of its own, under -p quaver.as_quart.
+collect_ignore = ["under_alias"]
+
 
 @pytest.fixture
 def app() -> Quaver:
