@@ -14,14 +14,13 @@ asyncpg pool) or another SQLite file (``sqlite:///path``).
 from __future__ import annotations
 
 import os
-from typing import Any
-
 from werkzeug.exceptions import HTTPException
 
 import films
 import reviews
 from database import open_database
 from quaver import Quaver
+from quaver.typing import ResponseReturnValue
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -46,10 +45,10 @@ def create_app(database_url: str | None = None) -> Quaver:
     app.register_blueprint(reviews.blueprint, url_prefix="/reviews")
 
     @app.errorhandler(HTTPException)
-    async def error_as_json(error: HTTPException) -> Any:
+    async def error_as_json(error: HTTPException) -> ResponseReturnValue:
         # Keep the error's own headers (Allow on a 405), but answer in JSON.
         headers = [(name, value) for name, value in error.get_headers() if name.lower() != "content-type"]
-        return {"error": error.description}, error.code, headers
+        return {"error": error.description}, error.code or 500, headers
 
     return app
 

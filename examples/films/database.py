@@ -17,14 +17,16 @@ import asyncio
 import random
 import sqlite3
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from quaver import current_app
 
 SAMPLE_FILMS = 1000
 # Ids beyond PostgreSQL's integer column: no film has one, so no query is sent.
 MAX_ID = 2**31 - 1
+T = TypeVar("T")
 NOT_OPEN = "the database is not open yet: before_serving opens it (in tests, use app.test_app())"
 
 _ADJECTIVES = (
@@ -59,7 +61,8 @@ class Database(Protocol):
 
 def get_database() -> Database:
     """The store of the app handling this request (see ``create_app``)."""
-    return current_app.extensions["films"]
+    database: Database = current_app.extensions["films"]
+    return database
 
 
 def open_database(url: str, default_path: str) -> Database:
@@ -101,7 +104,7 @@ class SQLiteDatabase:
         self._executor: ThreadPoolExecutor | None = None
         self._connection: sqlite3.Connection | None = None
 
-    async def _run(self, func: Any, *args: Any) -> Any:
+    async def _run(self, func: Callable[..., T], *args: Any) -> T:
         if self._executor is None:
             raise RuntimeError(NOT_OPEN)
         return await asyncio.get_running_loop().run_in_executor(self._executor, func, *args)

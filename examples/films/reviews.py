@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from database import get_database
 from quaver import Blueprint, abort, request
@@ -12,7 +12,7 @@ blueprint = Blueprint("reviews", __name__)
 LOWEST, HIGHEST = 1, 5
 
 
-def _whole_number(value: Any) -> bool:
+def _whole_number(value: Any) -> TypeGuard[int]:
     # JSON's true and false arrive as bools, which Python also counts as ints.
     return isinstance(value, int) and not isinstance(value, bool)
 
