@@ -23,7 +23,7 @@ ROOT = Path(__file__).parent.parent
 CORRECT = """
 from __future__ import annotations
 
-from quaver import Quaver, Response, websocket
+from quaver import Quaver, Response, jsonify, make_response, redirect, url_for, websocket
 from quaver.typing import ResponseReturnValue, TestClientProtocol
 
 app = Quaver(__name__)
@@ -42,6 +42,23 @@ async def created() -> ResponseReturnValue:
 @app.route("/response")
 async def response() -> Response:
     return Response("body", status=202)
+
+
+@app.route("/made")
+async def made() -> ResponseReturnValue:
+    made = await make_response("body", 201)
+    made.headers["X-Made"] = "yes"
+    return made
+
+
+@app.route("/json")
+async def as_json() -> Response:
+    return jsonify(ok=True)
+
+
+@app.route("/elsewhere")
+async def elsewhere() -> ResponseReturnValue:
+    return redirect(url_for("index"))
 
 
 @app.websocket("/ws")

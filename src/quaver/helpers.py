@@ -15,7 +15,7 @@ from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from stat import S_ISREG
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import quote
 
 from flask.helpers import get_root_path  # noqa: F401  (the app's root_path comes from it)
@@ -32,6 +32,10 @@ from .signals import message_flashed
 from .templating import get_template_attribute  # noqa: F401  (Quart has it here)
 from .utils import run_sync_iterable
 from .wrappers.response import FileBody
+
+if TYPE_CHECKING:
+    from .typing import ResponseTypes
+    from .wrappers.response import Response as _ResponseType
 
 __all__ = (
     "abort",
@@ -103,7 +107,7 @@ def abort(code: int | Any, *args: Any, **kwargs: Any) -> NoReturn:
     _werkzeug_abort(code, *args, **kwargs)
 
 
-def redirect(location: str, code: int = 302, Response: type | None = None) -> Any:
+def redirect(location: str, code: int = 302, Response: type | None = None) -> _ResponseType:
     """A response redirecting to ``location``.
 
     A location with CR or LF in it is a ValueError (a 500, as in Flask): no
@@ -121,7 +125,7 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> An
     return _werkzeug_redirect(location, code=code, Response=Response)
 
 
-async def make_response(*args: Any) -> Any:
+async def make_response(*args: Any) -> ResponseTypes:
     """Turn view-style return values into a response, to add headers to it."""
     if not args:
         return current_app.response_class()
@@ -245,7 +249,7 @@ async def send_file(
     attachment_filename: str | None = None,
     add_etags: bool | None = None,
     cache_timeout: int | None = None,
-) -> Any:
+) -> _ResponseType:
     """A response with a file's content, read in chunks as it is sent.
 
     ``path_or_file`` is a path (relative paths start at the app's
@@ -410,7 +414,7 @@ def _filename_params(name: str) -> dict[str, str]:
     return {"filename": name}
 
 
-async def send_from_directory(directory: str | os.PathLike[str], path: str, **kwargs: Any) -> Any:
+async def send_from_directory(directory: str | os.PathLike[str], path: str, **kwargs: Any) -> _ResponseType:
     """Serve ``path`` from inside ``directory`` (relative to the app's root_path).
 
     Anything that would leave the directory gets 404: ``..`` segments,

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .provider import DefaultJSONProvider, JSONProvider
+
+if TYPE_CHECKING:
+    from ..wrappers.response import Response
 
 __all__ = ("DefaultJSONProvider", "JSONProvider", "dump", "dumps", "jsonify", "load", "loads")
 
@@ -45,7 +48,7 @@ def load(fp: Any, **kwargs: Any) -> Any:
     return loads(fp.read(), **kwargs)
 
 
-def jsonify(*args: Any, **kwargs: Any) -> Any:
+def jsonify(*args: Any, **kwargs: Any) -> Response:
     """Return a JSON response of the arguments: one value, several as a list, or keywords as an object."""
     from ..globals import current_app
 
