@@ -634,9 +634,27 @@ async def test_a_domain_cookie_reaches_subdomains(cookie_app: Quaver, client) ->
 
 
 async def test_a_secure_cookie_is_only_sent_over_https(cookie_app: Quaver, client) -> None:
-    client.set_cookie("localhost", "token", "t", secure=True)
+    client.set_cookie("films.example", "token", "t", secure=True)
+    here = {"Host": "films.example"}
+    assert await (await client.get("/x", headers=here)).get_json() == {}
+    assert await (await client.get("/x", headers=here, scheme="https")).get_json() == {"token": "t"}
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "api.localhost"])
+async def test_a_secure_cookie_goes_to_localhost_over_http_as_browsers_send_it(
+    cookie_app: Quaver, client, host: str
+) -> None:
+    # Browsers count http://localhost as a secure context; so does the test client,
+    # whose default host it is (quart-auth's Secure session cookie works in tests).
+    client.set_cookie(host, "token", "t", secure=True)
+    assert await (await client.get("/x", headers={"Host": host})).get_json() == {"token": "t"}
+
+
+async def test_set_cookie_without_a_server_name_is_for_localhost(cookie_app: Quaver, client) -> None:
+    client.set_cookie(None, "token", "t")
+    assert await (await client.get("/x")).get_json() == {"token": "t"}
+    client.delete_cookie(None, "token")
     assert await (await client.get("/x")).get_json() == {}
-    assert await (await client.get("/x", scheme="https")).get_json() == {"token": "t"}
 
 
 async def test_an_explicit_cookie_header_wins_over_the_jar(cookie_app: Quaver, client) -> None:

@@ -251,7 +251,7 @@ class QuaverClient:
     # -- cookies and sessions -----------------------------------------
     def set_cookie(
         self,
-        server_name: str,
+        server_name: str | None,
         key: str,
         value: str = "",
         max_age: int | timedelta | None = None,
@@ -262,7 +262,7 @@ class QuaverClient:
         httponly: bool = False,
         samesite: str | None = None,
     ) -> None:
-        """Put a cookie in the jar, as if ``server_name`` had set it."""
+        """Put a cookie in the jar, as if ``server_name`` (``localhost`` when None) had set it."""
         if self.cookie_jar is None:
             raise RuntimeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
         header = dump_cookie(
@@ -271,7 +271,7 @@ class QuaverClient:
         )
         self.cookie_jar.update_from_headers(Headers([("Set-Cookie", header)]), server_name, path)
 
-    def delete_cookie(self, server_name: str, key: str, path: str = "/", domain: str | None = None) -> None:
+    def delete_cookie(self, server_name: str | None, key: str, path: str = "/", domain: str | None = None) -> None:
         """Remove a cookie from the jar."""
         self.set_cookie(server_name, key, expires=0, max_age=0, path=path, domain=domain)
 

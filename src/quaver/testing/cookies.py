@@ -92,11 +92,19 @@ def _parse_set_cookie(header: str, host: str, request_path: str) -> Cookie | Non
     return cookie
 
 
+def _trustworthy(host: str) -> bool:
+    """True for the hosts browsers count as secure over plain http (loopback,
+    ``localhost``), so that ``Secure`` cookies go to them too."""
+    return host in ("localhost", "127.0.0.1", "[::1]", "::1") or host.endswith(".localhost")
+
+
 class CookieJar:
     """Cookies set by responses, sent back on later requests that match them.
 
     Expiry (``Max-Age`` before ``Expires``), ``Path``, ``Domain`` and
-    ``Secure`` are honoured as a browser would.
+    ``Secure`` are honoured as a browser would: ``Secure`` cookies go over
+    https, and over http to ``localhost`` and loopback addresses (the test
+    client's default host), which browsers treat as secure contexts.
     """
 
     def __init__(self) -> None:
@@ -111,9 +119,10 @@ class CookieJar:
         else:
             self._cookies[key] = cookie
 
-    def update_from_headers(self, headers: Headers, request_host: str, request_path: str = "/") -> None:
-        """Store every Set-Cookie in ``headers``, answered to ``request_host`` for ``request_path``."""
-        host = request_host.partition(":")[0].lower()
+    def update_from_headers(self, headers: Headers, request_host: str | None, request_path: str = "/") -> None:
+        """Store every Set-Cookie in ``headers``, answered to ``request_host``
+        (``localhost`` when None) for ``request_path``."""
+        host = (request_host or "localhost").partition(":")[0].lower()
         for header in headers.getlist("Set-Cookie"):
             cookie = _parse_set_cookie(header, host, request_path)
             if cookie is not None:
@@ -121,7 +130,12 @@ class CookieJar:
 
     def header_for(self, host: str, path: str, secure: bool = False) -> str | None:
         """The Cookie header to send to ``host`` for ``path``, or None; longest paths first."""
-        host = host.partition(":")[0].lower()
+        if host.startswith("["):
+            host = host.partition("]")[0] + "]"
+        else:
+            host = host.partition(":")[0]
+        host = host.lower()
+        secure = secure or _trustworthy(host)
         now = time.time()
         matching = []
         for key, cookie in list(self._cookies.items()):
