@@ -966,3 +966,25 @@ async def test_websocket_and_http_rules_on_one_path_are_told_apart(app: Quaver) 
     assert await (await client.get("/live/3")).get_data(as_text=True) == "page 3"
     async with client.websocket("/live/4") as connection:
         assert await connection.receive() == "websocket 4 live"
+
+
+async def test_routes_and_hooks_added_after_the_first_request_take_effect(app: Quaver) -> None:
+    @app.get("/first")
+    async def first() -> str:
+        return "first"
+
+    client = app.test_client()
+    assert await (await client.get("/first")).get_data(as_text=True) == "first"
+
+    @app.get("/later")  # Quart allows it; Flask would refuse
+    async def later() -> str:
+        return "later"
+
+    @app.after_request
+    async def mark(response: Any) -> Any:
+        response.headers["X-Late-Hook"] = "ran"
+        return response
+
+    late = await client.get("/later")
+    assert (late.status_code, await late.get_data(as_text=True)) == (200, "later")
+    assert (await client.get("/first")).headers["X-Late-Hook"] == "ran"

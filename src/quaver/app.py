@@ -155,7 +155,9 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     # Registration extras
     # ------------------------------------------------------------------
     def _check_setup_finished(self, f_name: str) -> None:
-        super()._check_setup_finished(f_name)
+        # As in Quart, routes, hooks and handlers may still be registered
+        # after the first request (Flask refuses): what was computed from the
+        # registrations is dropped, to be computed again.
         self._plans.clear()
 
     # ------------------------------------------------------------------

@@ -107,8 +107,18 @@ class AppSessionMixin:
         interface = self.session_interface
         opener = self._session_sync_methods()[0]
         session = (opener or interface.open_session)(self, request)
-        if inspect.isawaitable(session):
-            session.close()  # type: ignore[union-attr]
+        if inspect.iscoroutine(session):
+            # A plain method handing on ``super().open_session(...)``: the
+            # cookie interface's coroutine finishes without waiting, so it is
+            # run to its end here; one that waits cannot be.
+            try:
+                session.send(None)
+            except StopIteration as done:
+                session = done.value
+            else:
+                session.close()
+                raise RuntimeError("An async session interface's session is opened when the context is pushed.")
+        elif inspect.isawaitable(session):
             raise RuntimeError("An async session interface's session is opened when the context is pushed.")
         if session is None:
             session = interface.make_null_session(self)
