@@ -115,10 +115,12 @@ def test_traceback_page_shows_the_chain_of_exceptions() -> None:
     assert "{}[&#34;missing&#34;]" in page or "{}[&quot;missing&quot;]" in page
 
 
-def test_traceback_response_is_a_500_html_response() -> None:
-    response = traceback_response(ValueError("x"))
+async def test_traceback_response_is_awaited_for_a_500_html_page(app: Quaver) -> None:
+    async with app.app_context():
+        response = await traceback_response(ValueError("a one-off message"))
     assert response.status_code == 500
     assert response.mimetype == "text/html"
+    assert b"a one-off message" in await response.get_data()
 
 
 @pytest.mark.parametrize("debug", [False, True])

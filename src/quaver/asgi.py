@@ -50,7 +50,7 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
             if app.debug:
                 from .debug import traceback_response
 
-                await send_response(app, request, traceback_response(exc, app.response_class), send)
+                await send_response(app, request, await traceback_response(exc, app.response_class), send)
             else:
                 await _send_plain_500(send)
         raise
@@ -221,7 +221,7 @@ async def _stream_failed(app: Quaver, request: Any, error: Exception, started: b
         if app.debug:
             from .debug import traceback_response
 
-            await send_response(app, request, traceback_response(error, app.response_class), send)
+            await send_response(app, request, await traceback_response(error, app.response_class), send)
         else:
             await _send_plain_500(send)
     if app._propagate_exceptions():

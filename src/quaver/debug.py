@@ -87,8 +87,11 @@ def render_traceback(error: BaseException) -> str:
     return TEMPLATE.format(title=escape(title), chains=_chain_html(error))
 
 
-def traceback_response(error: BaseException, response_class: Any = None) -> Any:
-    """A 500 response showing ``error``'s traceback; for debug mode only."""
+async def traceback_response(error: BaseException, response_class: Any = None) -> Any:
+    """A 500 response showing ``error``'s traceback; for debug mode only.
+
+    A coroutine, as in Quart: ``response = await traceback_response(error)``.
+    """
     if response_class is None:
         from .wrappers import Response as response_class
     return response_class(render_traceback(error), 500, mimetype="text/html")
