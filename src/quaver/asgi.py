@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import re
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.urls import iri_to_uri
 
 from .ctx import RequestContext
+from .wrappers.request import Body
 from .wrappers.response import FileBody
 from .wrappers.websocket import WebsocketDisconnected
 from .signals import websocket_received, websocket_sent
+from .utils import CLIENT_LEFT
 
 if TYPE_CHECKING:
     from .app import Quaver
@@ -39,7 +42,16 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
     error: BaseException | None = None
     try:
         try:
-            response = await app.full_dispatch_request(ctx)
+            handler = app.full_dispatch_request(ctx)
+            if handler.__class__ is not CoroutineType:  # an override returning some other awaitable
+                response = await handler
+            else:
+                try:
+                    waiting = handler.send(None)
+                except StopIteration as done:  # done without waiting: the common case, and no task
+                    response = done.value
+                else:
+                    response = await _finish_watching(request, handler, waiting)
         except Exception as exc:
             error = exc
             response = await app.handle_exception(exc)
@@ -54,15 +66,128 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
             else:
                 await _send_plain_500(send)
         raise
+    left = response is _CLIENT_LEFT
+    if left:
+        error = asyncio.CancelledError()  # what the handler saw, for the teardown functions
     preserved = scope.get("_quaver_preserve")  # the test client's list, while it keeps contexts
     if preserved is None:
         await ctx.pop(error)
     else:
         preserved.append((ctx, error))
     error = None  # its traceback holds this frame: no cycle keeping the request
+    if left:
+        return  # nobody to answer
     await send_response(app, request, response, send)
     if request._files:
         await request.close()
+
+
+_CLIENT_LEFT: Any = object()
+
+
+async def _finish_watching(request: Any, handler: Any, waiting: Any) -> Any:
+    """Finish a handler that had to wait (``waiting`` is what it first
+    yielded), cancelling it if the client leaves meanwhile: it then sees
+    CancelledError where it waits, its ``finally`` blocks run, and this
+    returns ``_CLIENT_LEFT``. Otherwise returns the handler's response.
+
+    The watch (a task waiting on ``receive()`` for ``http.disconnect``)
+    starts only once no part of the request body is left to arrive, so it
+    never takes the body from the handler; until then a disconnect shows
+    at the handler's next body read.
+    """
+    watch = _Watch(request)
+    try:
+        response = await _Steps(handler, waiting, watch)
+    except asyncio.CancelledError:
+        if watch.left and watch.task.uncancel() == 0:
+            return _CLIENT_LEFT
+        raise
+    finally:
+        await watch.stop()
+    if watch.left:  # the handler caught the cancellation and answered anyway
+        watch.task.uncancel()
+        return _CLIENT_LEFT
+    return response
+
+
+class _Watch:
+    """Watches for the client leaving while a handler waits; see ``_finish_watching``."""
+
+    __slots__ = ("request", "task", "watcher", "left", "over")
+
+    def __init__(self, request: Any) -> None:
+        self.request = request
+        self.task = asyncio.current_task()
+        self.watcher: asyncio.Task[None] | None = None
+        self.left = False
+        self.over = False
+
+    def start_once_body_is_whole(self) -> None:
+        if _body_is_whole(self.request):
+            self.watcher = asyncio.get_running_loop().create_task(self.request._wait_for_disconnect())
+            self.watcher.add_done_callback(self._returned)
+
+    def _returned(self, watcher: asyncio.Task[None]) -> None:
+        if not self.over and not watcher.cancelled() and watcher.exception() is None:
+            self.left = True
+            self.task.cancel(CLIENT_LEFT)  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        self.over = True
+        watcher = self.watcher
+        if watcher is not None and not watcher.done():
+            watcher.cancel()
+            await asyncio.wait((watcher,))  # its receive() is over before anything else calls one
+
+
+def _body_is_whole(request: Any) -> bool:
+    """True if no part of the request body is left to come from the server:
+    read whole, or declared empty (no Content-Length nor Transfer-Encoding
+    in HTTP/1, or Content-Length: 0), which then counts as read."""
+    body = request._body
+    if body is not None:
+        return body._complete
+    known = request.__dict__
+    if "content_length" not in known:
+        request._scan_entity_headers()
+    length = known["content_length"]
+    if length == 0 or (
+        length is None and request.http_version in ("1.0", "1.1") and request._header("Transfer-Encoding") is None
+    ):
+        request._body = Body(None, data=b"")  # the server's one empty body message is left to the watch
+        return True
+    return False
+
+
+class _Steps:
+    """Awaitable that carries on a handler already started with ``send(None)``,
+    starting the watch at the first step where the body is whole."""
+
+    __slots__ = ("handler", "first", "watch")
+
+    def __init__(self, handler: Any, first: Any, watch: _Watch) -> None:
+        self.handler = handler
+        self.first = first
+        self.watch = watch
+
+    def __await__(self) -> Any:
+        handler, value, watch = self.handler, self.first, self.watch
+        while True:
+            if watch.watcher is None:
+                watch.start_once_body_is_whole()
+            try:
+                sent = yield value
+            except BaseException as error:  # a cancellation goes on to the handler, where it waits
+                try:
+                    value = handler.throw(error)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    value = handler.send(sent)
+                except StopIteration as done:
+                    return done.value
 
 
 def _push_sender(send: Any) -> Any:

@@ -55,13 +55,49 @@ def run_sync(func: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
         context = contextvars.copy_context()
         context.run(_caller_loop.set, loop)
         call = partial(context.run, func, *args, **kwargs)
-        result = await loop.run_in_executor(None, call)
+        result = await _ThreadCall(loop, loop.run_in_executor(None, call))
         if inspect.isgenerator(result):
             return run_sync_iterable(result)
         return result
 
     _wrapper._quaver_sync_to_async = True  # type: ignore[attr-defined]
     return _wrapper
+
+
+#: The message of the cancellation a request gets when its client leaves
+#: (``task.cancel(CLIENT_LEFT)``): one that waits for a sync function running
+#: in a thread to return (see ``_ThreadCall``).
+CLIENT_LEFT = "the client disconnected"
+
+
+class _ThreadCall(asyncio.Future):  # type: ignore[type-arg]
+    """The outcome of a function running in a thread, which nothing can stop.
+
+    Cancelled because the client left, it does not cancel: the awaiting task
+    is cancelled once the function has returned, so what the task runs next
+    (teardown closing a database connection, say) never runs under the
+    function still at work. Any other cancellation (a server shutting down
+    past its grace period) takes effect at once, the thread left to finish.
+    """
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, running: asyncio.Future[Any]) -> None:
+        super().__init__(loop=loop)
+        running.add_done_callback(self._copy)
+
+    def _copy(self, running: asyncio.Future[Any]) -> None:
+        if running.cancelled():  # the executor shut down before running it
+            super().cancel()
+            return
+        error = running.exception()
+        if error is not None:
+            self.set_exception(error)
+        else:
+            self.set_result(running.result())
+
+    def cancel(self, msg: Any = None) -> bool:
+        if msg == CLIENT_LEFT:
+            return False
+        return super().cancel(msg)
 
 
 _STOP = object()
