@@ -1,6 +1,7 @@
 """Every public name of Quart's modules is in the Quaver module of the same
 path (names with "Quart" in them spelt "Quaver"), of the same kind (a class
-for a class, a function for a function).
+for a class, a coroutine function for a coroutine function, a plain function
+for a function).
 
 Quart's names are those of the release pinned in pyproject.toml's ``bench``
 extra, read from its source files in a subprocess (``quart`` is never
@@ -44,7 +45,10 @@ root = Path(find_spec("quart").origin).parent  # finding a top-level package doe
 def kind_of(node):
     if isinstance(node, ast.ClassDef):
         return "class"
-    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+    if isinstance(node, ast.AsyncFunctionDef):
+        own = [n for n in ast.walk(node) if isinstance(n, (ast.Yield, ast.YieldFrom))]
+        return "function" if own else "coroutine function"  # an async generator is used as a function
+    if isinstance(node, ast.FunctionDef):
         return "function"
     return "value"
 
@@ -148,8 +152,10 @@ def test_quavers_module_has_quarts_public_names(quart_module: str) -> None:
         value = getattr(module, name)
         if kind == "class" and not inspect.isclass(value):
             wrong_kind.append(f"{name} (a class in Quart)")
-        elif kind == "function" and not callable(value):
-            wrong_kind.append(f"{name} (a function in Quart)")
+        elif kind == "function" and (not callable(value) or inspect.iscoroutinefunction(value)):
+            wrong_kind.append(f"{name} (a plain function in Quart)")
+        elif kind == "coroutine function" and not inspect.iscoroutinefunction(value):
+            wrong_kind.append(f"{name} (a coroutine function in Quart)")
     assert missing == [], f"{module_name} lacks {missing}"
     assert wrong_kind == [], f"{module_name}: {wrong_kind}"
 
