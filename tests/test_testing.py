@@ -28,6 +28,7 @@ from quaver.testing import (
     make_test_headers_path_and_query_string,
     make_test_scope,
 )
+from quaver.testing.utils import sentinel
 
 
 @pytest.fixture
@@ -914,3 +915,45 @@ async def test_test_app_reports_a_failing_startup(app: Quaver) -> None:
     with pytest.raises(LifespanError, match="no database"):
         async with app.test_app():
             pass
+
+
+def test_test_client_class_is_the_client_and_a_subclass_is_used(app: Quaver) -> None:
+    assert app.test_client_class is QuaverClient
+    assert type(app.test_client()) is QuaverClient
+
+    class Client(QuaverClient):
+        pass
+
+    app.test_client_class = Client
+    assert type(app.test_client()) is Client
+
+
+async def test_make_request_is_the_hook_every_request_goes_through(app: Quaver) -> None:
+    # Extensions (quart-schema) subclass the client and override _make_request,
+    # called with Quart's positional arguments, to rewrite what is sent.
+    @app.post("/echo")
+    async def echo():
+        return {"json": await request.get_json(), "query": request.args.to_dict()}
+
+    @app.post("/moved")
+    async def moved():
+        return redirect("/echo", 307)
+
+    calls = []
+
+    class Client(QuaverClient):
+        async def _make_request(self, path, method, headers, data, form, files, query_string, json,
+                                scheme, root_path, http_version, scope_base, auth=None, subdomain=None):
+            calls.append((path, method))
+            if json is not sentinel:
+                json = {key.upper(): value for key, value in json.items()}
+            return await super()._make_request(path, method, headers, data, form, files, query_string, json,
+                                               scheme, root_path, http_version, scope_base, auth, subdomain)
+
+    app.test_client_class = Client
+    client = app.test_client()
+    response = await client.post("/echo", json={"title": "Alien"}, query_string={"page": "2"})
+    assert await response.get_json() == {"json": {"TITLE": "Alien"}, "query": {"page": "2"}}
+    followed = await client.post("/moved", json={"title": "Brazil"}, follow_redirects=True)
+    assert await followed.get_json() == {"json": {"TITLE": "Brazil"}, "query": {}}
+    assert calls == [("/echo", "POST"), ("/moved", "POST"), ("/echo", "POST")]

@@ -37,6 +37,9 @@ class QuaverClient:
         self.preserve_context = False
         self.push_promises: list[tuple[str, Headers]] = []
         self._preserved: list[tuple[Any, BaseException | None]] = []
+        self._last_raw_path = "/"  # what the last request sent: a redirect is resolved against it
+        self._last_body = b""
+        self._last_body_headers = Headers()
 
     # -- building requests --------------------------------------------
     def _scope(
@@ -102,34 +105,63 @@ class QuaverClient:
         a GET (a HEAD stays a HEAD) without a body.
         """
         self.push_promises = []
-        body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=self.app)
-        scope = self._scope(
-            "http", path, method, headers, query_string, scheme, root_path, http_version, scope_base,
-            auth, subdomain, body_headers, body,
+        response = await self._make_request(
+            path, method, headers, data, form, files, query_string, json, scheme, root_path, http_version,
+            scope_base, auth, subdomain,
         )
-        response = await self._send(scope, body)
         seen = 0
         while follow_redirects and response.status_code in _REDIRECTS and "Location" in response.headers:
             seen += 1
             if seen > _MAX_REDIRECTS:
                 raise RuntimeError(f"More than {_MAX_REDIRECTS} redirects, the last to {response.headers['Location']!r}")
-            target = urlsplit(urljoin(scope["raw_path"].decode("ascii"), response.headers["Location"]))
+            target = urlsplit(urljoin(self._last_raw_path, response.headers["Location"]))
             headers = Headers(headers) if headers is not None else Headers()
             if target.netloc:
                 headers["Host"] = target.netloc
-            if response.status_code not in (307, 308):
+            if response.status_code in (307, 308):  # the same body again, as it went the first time
+                data, form, files, json = self._last_body, None, None, sentinel
+                for name, value in self._last_body_headers.items():
+                    headers.setdefault(name, value)
+            else:
                 if method != "HEAD":
                     method = "GET"
-                body, body_headers = b"", Headers()
+                data, form, files, json = None, None, None, sentinel
                 for name in _BODY_HEADERS:
                     headers.remove(name)
             next_path = (target.path or "/") + ("?" + target.query if target.query else "")
-            scope = self._scope(
-                "http", next_path, method, headers, None, target.scheme or scheme, root_path, http_version,
-                scope_base, auth, None, body_headers, body,
+            response = await self._make_request(
+                next_path, method, headers, data, form, files, None, json, target.scheme or scheme, root_path,
+                http_version, scope_base, auth, None,
             )
-            response = await self._send(scope, body)
         return response
+
+    async def _make_request(
+        self,
+        path: str,
+        method: str,
+        headers: Any,
+        data: Any,
+        form: Any,
+        files: Any,
+        query_string: Any,
+        json: Any,
+        scheme: str,
+        root_path: str,
+        http_version: str,
+        scope_base: dict[str, Any] | None,
+        auth: Any = None,
+        subdomain: str | None = None,
+    ) -> Any:
+        """Send one request (no redirects followed) and return the response: the
+        hook extensions override to change what is sent, as on Quart's client."""
+        body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=self.app)
+        scope = self._scope(
+            "http", path, method, headers, query_string, scheme, root_path, http_version, scope_base,
+            auth, subdomain, body_headers, body,
+        )
+        self._last_raw_path = scope["raw_path"].decode("ascii")
+        self._last_body, self._last_body_headers = body, body_headers
+        return await self._send(scope, body)
 
     async def _send(self, scope: dict[str, Any], body: bytes) -> Any:
         """Run the app on one request whose body is ``body``; return its response."""
