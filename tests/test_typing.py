@@ -89,6 +89,8 @@ async def use() -> None:
     async with client.websocket("/ws", subprotocols=["chat"]) as connection:
         await connection.send("hi")
         await connection.receive()
+    async with app.test_app() as test_app, test_app.test_client() as served:
+        await served.post("/", json={"a": 1})
 """
 
 # Each wrong snippet: its code and the errors (line, mypy code) it must get.
@@ -150,6 +152,46 @@ WRONG = {
         {(9, "arg-type"), (11, "assignment")},
     ),
 }
+
+WRONG["decorators_check_what_they_are_given"] = (
+    """
+    from quaver import Blueprint, Quaver
+
+    app = Quaver(__name__)
+    blueprint = Blueprint("blueprint", __name__)
+
+
+    @app.route("/")
+    async def index() -> set[int]:
+        return {1}
+
+
+    @blueprint.websocket("/ws")
+    async def handler() -> int:
+        return 1
+
+
+    @blueprint.before_app_serving
+    async def start(value: int) -> None:
+        pass
+
+
+    @app.while_serving
+    async def lifespan() -> None:  # not a generator
+        pass
+
+
+    @app.errorhandler(404)
+    async def not_found(error: Exception) -> set[int]:
+        return {1}
+
+
+    @app.teardown_websocket
+    def ended() -> None:  # takes no error
+        pass
+    """,
+    {(7, "type-var"), (12, "type-var"), (17, "type-var"), (22, "type-var"), (27, "type-var"), (32, "type-var")},
+)
 
 _ERROR = re.compile(r"^(?P<file>[\w.]+\.py):(?P<line>\d+): error: .*\[(?P<code>[\w-]+)\]$")
 
