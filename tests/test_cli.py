@@ -716,3 +716,54 @@ def test_run_help_lists_its_options() -> None:
     result = quaver("run", "--help")
     for option in ("--host", "--port", "--reload / --no-reload", "--debug / --no-debug", "--certfile", "--keyfile"):
         assert option in result.output
+
+
+# ----------------------------------------------------------------------
+# `quaver run` hands its settings to app.run (as Quart's does)
+# ----------------------------------------------------------------------
+@pytest.fixture
+def run_calls(project: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """The keyword arguments of each app.run the command makes (nothing is served)."""
+    (project / "hello.py").write_text(HELLO + "app.debug = True\n")
+    monkeypatch.delenv("QUAVER_DEBUG", raising=False)
+    calls: list[dict] = []
+    monkeypatch.setattr(Quaver, "run", lambda self, **kwargs: calls.append(kwargs))
+    return calls
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "debug"),
+    [
+        ((), None, False),  # the app's own debug = True in its code is not what decides
+        ((), "1", True),
+        ((), "false", False),
+        (("--debug",), None, True),
+        (("--no-debug",), "1", False),
+    ],
+)
+def test_run_passes_host_port_debug_and_reloader_to_app_run(
+    run_calls: list[dict], monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...], env: str | None, debug: bool
+) -> None:
+    if env is not None:
+        monkeypatch.setenv("QUAVER_DEBUG", env)
+    result = quaver("--app", "hello", "run", *args)
+    assert result.exit_code == 0, result.output
+    assert run_calls == [
+        {"debug": debug, "host": "127.0.0.1", "port": 5000, "certfile": None, "keyfile": None, "use_reloader": debug}
+    ]
+
+
+def test_run_reload_option_overrides_the_debug_default(run_calls: list[dict]) -> None:
+    quaver("--app", "hello", "run", "--debug", "--no-reload", "--port", "8001")
+    assert run_calls[0]["use_reloader"] is False and run_calls[0]["port"] == 8001
+
+
+def test_script_info_takes_the_module_import_module_returns(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    import quaver.cli
+
+    made = Quaver("not_in_sys_modules")
+    module = types.SimpleNamespace(app=made)
+    monkeypatch.setattr(quaver.cli, "import_module", lambda name: module)
+    assert ScriptInfo("anywhere:app").load_app() is made

@@ -28,6 +28,7 @@ from typing import Any
 import click
 
 from . import config as _config
+from .helpers import get_debug_flag
 
 __all__ = (
     "AppGroup",
@@ -120,7 +121,7 @@ def find_app_by_string(module: Any, spec: str) -> Any:
         value = getattr(module, name)
     except AttributeError:
         raise NoAppException(f"Module {module.__name__!r} has no attribute {name!r}.") from None
-    where = f"{name!r} in module {module.__name__!r}"
+    where = f"{name!r} in module {getattr(module, '__name__', '?')!r}"
     if call is not None:
         try:
             args = [ast.literal_eval(arg) for arg in call.args]
@@ -162,7 +163,7 @@ def prepare_import(path: str) -> str:
 def locate_app(module_name: str, app_spec: str | None) -> Any:
     """Import ``module_name`` and find the app in it (by ``app_spec`` if given)."""
     try:
-        import_module(module_name)
+        module = import_module(module_name)
     except ImportError as error:
         # "The module is missing" is ours to report; an ImportError raised
         # while the module ran is the user's, shown with its traceback.
@@ -174,7 +175,6 @@ def locate_app(module_name: str, app_spec: str | None) -> Any:
         raise NoAppException(
             f"While importing {module_name!r}, an ImportError was raised:\n\n{traceback.format_exc()}"
         ) from None
-    module = sys.modules[module_name]
     if app_spec:
         return find_app_by_string(module, app_spec)
     return find_best_app(module)
@@ -520,7 +520,7 @@ class QuaverGroup(AppGroup):
 @click.command("run", short_help="Run a development server.")
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, help="The interface to bind to.")
 @click.option("--port", "-p", default=5000, show_default=True, type=int, help="The port to bind to.")
-@click.option("--debug/--no-debug", default=None, help="Set debug mode (default: the app's, or 'quaver --debug').")
+@click.option("--debug/--no-debug", default=None, help="Set debug mode (default: 'quaver --debug', else QUAVER_DEBUG; off).")
 @click.option("--reload/--no-reload", "reload", default=None, help="Restart when a source file changes (default: in debug mode).")
 @click.option("--certfile", "--cert", type=click.Path(exists=True, dir_okay=False), help="A certificate file, to serve HTTPS.")
 @click.option("--keyfile", "--key", type=click.Path(exists=True, dir_okay=False), help="The certificate's key file.")
@@ -542,9 +542,11 @@ def run_command(
     if bool(certfile) != bool(keyfile):
         raise click.BadParameter("'--certfile' and '--keyfile' go together.", param_hint="'--certfile'/'--keyfile'")
     app = info.load_app()
-    if debug is None:
-        debug = info.debug
-    app.run(host=host, port=port, debug=debug, use_reloader=reload, certfile=certfile, keyfile=keyfile)
+    if debug is None:  # 'quaver --debug', else QUAVER_DEBUG: off unless asked, as in Flask and Quart
+        debug = info.debug if info.debug is not None else get_debug_flag()
+    if reload is None:
+        reload = debug
+    app.run(debug=debug, host=host, port=port, certfile=certfile, keyfile=keyfile, use_reloader=reload)
 
 
 _ROUTE_SORTS = ("endpoint", "methods", "rule", "match")
