@@ -29,7 +29,6 @@ from . import config as _config
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, request_ctx
 from .json import jsonify
 from .signals import message_flashed
-from .templating import get_template_attribute  # noqa: F401  (Quart has it here)
 from .utils import run_sync_iterable
 from .wrappers.response import FileBody
 
@@ -82,6 +81,20 @@ def find_package(name: str) -> tuple[Path | None, Path]:
     finds them for an app's instance folder."""
     prefix, folder = _find_package(name)
     return (Path(prefix) if prefix is not None else None), Path(folder)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> Any:
+    """A macro or variable defined by a template, to call from Python:
+    ``hello = get_template_attribute("macros.html", "hello"); hello("x")``.
+
+    The template's module is built without async rendering, so macros are
+    plain functions returning markup, as in Flask.
+    """
+    env = current_app.jinja_env
+    sync_twin = getattr(env, "sync_twin", None)  # Quaver's environment gives its non-async view
+    if sync_twin is not None:
+        env = sync_twin()
+    return getattr(env.get_template(template_name).module, attribute)
 
 
 def url_for(

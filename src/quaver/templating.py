@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import BaseLoader, Environment as _JinjaEnvironment, Template, TemplateNotFound
 
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, session
+from .helpers import get_template_attribute, stream_with_context
 from .signals import before_render_template, template_rendered
 
 if TYPE_CHECKING:
@@ -47,7 +48,7 @@ class Environment(_JinjaEnvironment):
     def sync_twin(self) -> _JinjaEnvironment:
         """A non-async view of this environment (same loader, filters,
         tests and globals) whose template modules and macros are plain
-        functions; ``get_template_attribute`` uses it."""
+        functions; ``get_template_attribute`` (in helpers) uses it."""
         if self._sync_twin is None:
             self._sync_twin = self.overlay(enable_async=False, cache_size=50)
         return self._sync_twin
@@ -151,8 +152,6 @@ async def _stream(app: Any, template: Template, context: dict[str, Any]) -> Asyn
             await template_rendered.send_async(app, _sync_wrapper=app.ensure_async, template=template, context=context)
 
     if _cv_request.get(None) is not None:
-        from .helpers import stream_with_context
-
         return stream_with_context(generate())
     return generate()
 
@@ -170,16 +169,3 @@ async def stream_template_string(source: str, **context: Any) -> AsyncIterator[s
     app = _app()
     template = app.jinja_env.from_string(source)
     return await _stream(app, template, context)
-
-
-def get_template_attribute(template_name: str, attribute: str) -> Any:
-    """A macro or variable defined by a template, to call from Python:
-    ``hello = get_template_attribute("macros.html", "hello"); hello("x")``.
-
-    The template's module is built without async rendering, so macros are
-    plain functions returning markup, as in Flask.
-    """
-    env = _app().jinja_env
-    if isinstance(env, Environment):
-        env = env.sync_twin()
-    return getattr(env.get_template(template_name).module, attribute)
