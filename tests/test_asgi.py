@@ -312,3 +312,301 @@ def _scope(path: str, **extra: Any) -> dict[str, Any]:
     }
     scope.update(extra)
     return scope
+
+
+async def _call(app: Quaver, scope: dict[str, Any], body: bytes = b"") -> list[dict[str, Any]]:
+    """Serve one HTTP scope in process; return what the app sent."""
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "http.request", "body": body, "more_body": False}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(10)
+        return {"type": "http.disconnect"}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(scope, receive, send), 2)
+    return sent
+
+
+def _where_app() -> Quaver:
+    app = Quaver(__name__)
+
+    @app.route("/", defaults={"rest": ""})
+    @app.route("/<path:rest>")
+    async def where(rest: str) -> dict[str, Any]:
+        return {
+            "host": request.host,
+            "host_header": request.headers.get("Host"),
+            "path": request.path,
+            "url": request.url,
+            "script_root": request.script_root,
+        }
+
+    return app
+
+
+async def _where(app: Quaver, scope: dict[str, Any]) -> tuple[int, Any]:
+    import json
+
+    sent = await _call(app, scope)
+    return sent[0]["status"], json.loads(sent[1]["body"]) if sent[0]["status"] == 200 else None
+
+
+# --- what reaches the request from the scope -------------------------------
+
+
+async def test_an_http_1_0_request_without_host_takes_it_from_the_server() -> None:
+    app = _where_app()
+    status, seen = await _where(app, _scope("/", http_version="1.0", headers=[]))
+    assert status == 200
+    assert seen["host"] == seen["host_header"] == "127.0.0.1:8000"
+    assert seen["url"] == "http://127.0.0.1:8000/"
+
+
+async def test_an_http_1_0_request_without_host_or_server_has_an_empty_host() -> None:
+    app = _where_app()
+    status, seen = await _where(app, _scope("/", http_version="1.0", headers=[], server=None))
+    assert (status, seen["host"], seen["host_header"]) == (200, "", "")
+
+
+async def test_an_http_1_0_request_without_host_is_named_by_server_name() -> None:
+    app = _where_app()
+    app.config["SERVER_NAME"] = "quaver.example"
+    status, seen = await _where(app, _scope("/", http_version="1.0", headers=[]))
+    assert (status, seen["host"], seen["host_header"]) == (200, "quaver.example", "quaver.example")
+
+
+async def test_an_http_1_0_request_keeps_the_host_it_sent() -> None:
+    status, seen = await _where(_where_app(), _scope("/", http_version="1.0"))
+    assert seen["host"] == seen["host_header"] == "example.com"
+
+
+@pytest.mark.parametrize("target", ["http://quaver/path", "https://quaver:8443/path"])
+async def test_an_absolute_form_target_gives_its_path_and_the_host_header(target: str) -> None:
+    status, seen = await _where(_where_app(), _scope(target))
+    assert status == 200
+    assert seen["path"] == "/path"
+    assert seen["host"] == "example.com"  # as in Quart, the Host header still names the host
+
+
+@pytest.mark.parametrize(
+    "path, expected",
+    [("/app/", "/"), ("/app/2", "/2"), ("/app/a/b", "/a/b"), ("/app", "/ "), ("/", "/ "), ("/apple", "/ ")],
+)
+def test_the_path_under_a_root_path(path: str, expected: str) -> None:
+    request_ = Quaver(__name__).request_class.from_scope(_scope(path, root_path="/app"))
+    assert request_.path == expected
+    assert request_.script_root == "/app"
+
+
+@pytest.mark.parametrize("root_path", ["", "/"])
+def test_an_empty_or_slash_root_path_leaves_the_path_alone(root_path: str) -> None:
+    request_ = Quaver(__name__).request_class.from_scope(_scope("/a/b", root_path=root_path))
+    assert (request_.path, request_.script_root) == ("/a/b", "")
+
+
+async def test_a_root_path_gives_url_and_script_root_and_routes_under_it() -> None:
+    app = Quaver(__name__)
+
+    @app.get("/page")
+    async def page() -> dict[str, str]:
+        return {"path": request.path, "url": request.url, "script_root": request.script_root}
+
+    sent = await _call(app, _scope("/mounted/page", root_path="/mounted"))
+    assert sent[0]["status"] == 200
+    import json
+
+    assert json.loads(sent[1]["body"]) == {
+        "path": "/page", "url": "http://example.com/mounted/page", "script_root": "/mounted",
+    }
+    # Not under the root path (or the root itself): nothing of this app, 404 as in Quart.
+    assert (await _call(app, _scope("/page", root_path="/mounted")))[0]["status"] == 404
+    assert (await _call(app, _scope("/mounted", root_path="/mounted")))[0]["status"] == 404
+
+
+async def test_a_body_message_without_a_body_key_is_an_empty_body() -> None:
+    app = Quaver(__name__)
+
+    @app.post("/")
+    async def echo() -> str:
+        return repr(await request.get_data())
+
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(_scope("/", method="POST"), receive, send), 2)
+    assert sent[1]["body"] == b"b''"
+
+
+def test_the_request_keeps_the_whole_scope() -> None:
+    scope = _scope("/", test_result="PASSED")
+    assert Quaver(__name__).request_class.from_scope(scope).scope["test_result"] == "PASSED"
+
+
+# --- websockets and the ASGI spec version ----------------------------------
+
+
+def _ws_scope(
+    spec: str | None, extensions: dict[str, Any] | None = None, path: str = "/ws", **extra: Any
+) -> dict[str, Any]:
+    scope = _scope(path, **extra)
+    scope.update(type="websocket", scheme="ws", subprotocols=["chat", "v2"], extensions=extensions or {})
+    del scope["method"]
+    scope["asgi"] = {"version": "3.0"} if spec is None else {"version": "3.0", "spec_version": spec}
+    return scope
+
+
+async def _ws_call(app: Quaver, scope: dict[str, Any]) -> list[dict[str, Any]]:
+    sent: list[dict[str, Any]] = []
+    messages = [{"type": "websocket.connect"}]
+
+    async def receive() -> dict[str, Any]:
+        if messages:
+            return messages.pop()
+        await asyncio.sleep(10)
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    await asyncio.wait_for(app(scope, receive, send), 2)
+    return sent
+
+
+def _ws_app() -> Quaver:
+    from quaver import websocket
+
+    app = Quaver(__name__)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.accept(headers={"X-Room": "lobby"}, subprotocol="v2")
+        await websocket.close(4000, "done")
+
+    @app.websocket("/denied")
+    async def denied() -> Any:
+        return "No entry", 401
+
+    return app
+
+
+@pytest.mark.parametrize("spec", ["2.1", "2.1.1", "2.3", "2.4"])
+async def test_accept_sends_headers_and_subprotocol_from_asgi_2_1(spec: str) -> None:
+    sent = await _ws_call(_ws_app(), _ws_scope(spec))
+    assert sent[0] == {"type": "websocket.accept", "subprotocol": "v2", "headers": [(b"x-room", b"lobby")]}
+
+
+@pytest.mark.parametrize("spec", [None, "2.0"])
+async def test_accept_headers_are_not_sent_to_an_asgi_2_0_server_and_that_warns(spec: str | None) -> None:
+    with pytest.warns(UserWarning, match="accept headers"):
+        sent = await _ws_call(_ws_app(), _ws_scope(spec))
+    assert sent[0] == {"type": "websocket.accept", "subprotocol": "v2", "headers": []}
+
+
+async def test_accept_without_headers_does_not_warn_on_asgi_2_0() -> None:
+    import warnings
+
+    from quaver import websocket
+
+    app = Quaver(__name__)
+
+    @app.websocket("/ws")
+    async def ws() -> None:
+        await websocket.accept(subprotocol="chat")
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sent = await _ws_call(app, _ws_scope("2.0"))
+    assert sent[0] == {"type": "websocket.accept", "subprotocol": "chat", "headers": []}
+
+
+@pytest.mark.parametrize(
+    "spec, close",
+    [
+        ("2.1", {"type": "websocket.close", "code": 4000}),
+        ("2.3", {"type": "websocket.close", "code": 4000, "reason": "done"}),
+        ("2.4", {"type": "websocket.close", "code": 4000, "reason": "done"}),
+    ],
+)
+async def test_the_close_reason_goes_only_to_an_asgi_2_3_server(spec: str, close: dict[str, Any]) -> None:
+    sent = await _ws_call(_ws_app(), _ws_scope(spec))
+    assert sent[-1] == close
+    assert [m["type"] for m in sent].count("websocket.close") == 1
+
+
+async def test_a_refusal_is_an_http_response_where_the_server_offers_it() -> None:
+    sent = await _ws_call(_ws_app(), _ws_scope("2.4", {"websocket.http.response": {}}, path="/denied"))
+    assert sent[0]["type"] == "websocket.http.response.start"
+    assert sent[0]["status"] == 401
+    assert b"".join(m.get("body", b"") for m in sent[1:]) == b"No entry"
+    assert sent[-1] == {"type": "websocket.http.response.body", "body": b"", "more_body": False}
+
+
+@pytest.mark.parametrize("spec, close", [
+    ("2.1", {"type": "websocket.close", "code": 1000}),
+    ("2.3", {"type": "websocket.close", "code": 1000, "reason": ""}),
+])
+async def test_a_refusal_is_a_close_where_the_server_offers_no_http_response(spec: str, close: dict[str, Any]) -> None:
+    sent = await _ws_call(_ws_app(), _ws_scope(spec, path="/denied"))
+    assert sent == [close]  # the server answers the handshake with 403
+
+
+# --- an exception escaping the app -----------------------------------------
+
+
+def _failing_app(**config: Any) -> Quaver:
+    app = Quaver(__name__)
+    app.config.update(config)
+
+    @app.get("/")
+    async def index() -> str:
+        raise ValueError("broken")
+
+    return app
+
+
+async def test_an_error_in_production_is_a_logged_500_and_not_raised(caplog: pytest.LogCaptureFixture) -> None:
+    sent = await _call(_failing_app(), _scope("/"))
+    assert sent[0]["status"] == 500
+    assert b"Traceback" not in sent[1]["body"]
+    assert any("Exception on / [GET]" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize("config", [{"TESTING": True}, {"PROPAGATE_EXCEPTIONS": True}])
+async def test_a_propagated_error_sends_a_plain_500_and_is_raised_to_the_server(config: dict[str, Any]) -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with pytest.raises(ValueError, match="broken"):
+        await _failing_app(**config)(_scope("/"), receive, send)
+    assert sent[0]["status"] == 500
+    assert sent[1]["body"] == b"Internal Server Error"
+
+
+async def test_a_propagated_error_in_debug_sends_the_traceback_page_and_is_raised() -> None:
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    with pytest.raises(ValueError, match="broken"):
+        await _failing_app(DEBUG=True)(_scope("/"), receive, send)
+    assert sent[0]["status"] == 500
+    assert b"broken" in b"".join(m.get("body", b"") for m in sent[1:])

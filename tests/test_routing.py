@@ -988,3 +988,25 @@ async def test_routes_and_hooks_added_after_the_first_request_take_effect(app: Q
     late = await client.get("/later")
     assert (late.status_code, await late.get_data(as_text=True)) == (200, "later")
     assert (await client.get("/first")).headers["X-Late-Hook"] == "ran"
+
+
+async def test_bind_to_request_takes_the_subdomain_from_the_host_under_server_name() -> None:
+    from quaver.routing import QuaverMap, QuaverRule
+
+    url_map = QuaverMap(host_matching=False)
+    url_map.add(QuaverRule("/", endpoint="api_index", subdomain="api"))
+    app = make_app()
+    async with app.test_request_context("/", headers={"Host": "api.example.com:80"}):
+        adapter = url_map.bind_to_request(request, subdomain=None, server_name="example.com")
+        assert adapter.subdomain == "api"
+        assert adapter.match("/") == ("api_index", {})
+
+
+async def test_bind_to_request_warns_when_the_host_is_not_under_server_name() -> None:
+    from quaver.routing import QuaverMap
+
+    app = make_app()
+    async with app.test_request_context("/", headers={"Host": "elsewhere.org"}):
+        with pytest.warns(UserWarning, match="doesn't match configured server name"):
+            adapter = QuaverMap().bind_to_request(request, subdomain=None, server_name="example.com")
+        assert adapter.subdomain == "<invalid>"

@@ -17,7 +17,7 @@ from werkzeug.urls import iri_to_uri
 from .ctx import RequestContext
 from .wrappers.request import Body
 from .wrappers.response import FileBody
-from .wrappers.websocket import WebsocketDisconnected
+from .wrappers.websocket import WebsocketDisconnected, close_message
 from .signals import websocket_received, websocket_sent
 from .utils import CLIENT_LEFT
 
@@ -491,7 +491,7 @@ async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, respo
     where the server offers ``websocket.http.response``; elsewhere close it,
     which servers answer with 403."""
     if "websocket.http.response" not in (scope.get("extensions") or {}):
-        await send({"type": "websocket.close", "code": 1000, "reason": ""})
+        await send(close_message(scope, 1000))
         return
     if response is None:
         response = app.response_class("Forbidden", 403, mimetype="text/plain")

@@ -10,6 +10,7 @@ the caller then asks Werkzeug, so routing behaves exactly as in Flask.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any
 from urllib.parse import quote
 
@@ -230,6 +231,35 @@ class QuaverMap(Map):
             query_args = _quote_query(query_args)
         return super().bind(server_name, script_name, subdomain, url_scheme, default_method, path_info, query_args)
 
+    def bind_to_request(self, request: Any, subdomain: str | None, server_name: str | None) -> MapAdapter:
+        """Bind to ``request`` (a request or websocket), as Quart's map does:
+        on ``server_name`` (else the request's host). With no ``subdomain``
+        given, and no host matching, it is the part of the request's host
+        before ``server_name``; a host not under ``server_name`` warns and
+        matches no subdomain rule (``"<invalid>"``)."""
+        scheme = request.scheme
+        host = _without_default_port(scheme, (server_name or request.host).lower())
+        if subdomain is None and not self.host_matching:
+            request_parts = _without_default_port(scheme, request.host.lower()).split(".")
+            parts = host.split(".")
+            if request_parts[-len(parts) :] != parts:
+                warnings.warn(
+                    f"Current server name {request.host!r} doesn't match configured server name {host!r}",
+                    stacklevel=2,
+                )
+                subdomain = "<invalid>"
+            else:
+                subdomain = ".".join(part for part in request_parts[: -len(parts)] if part)
+        return self.bind(
+            host,
+            request.root_path,
+            subdomain,
+            scheme,
+            request.method,
+            request.path,
+            request.query_string.decode("latin-1"),
+        )
+
     def fast_match(self, path: str, method: str, websocket: bool) -> tuple[Rule, dict[str, Any]] | None:
         """Match ``path`` where the answer is certain; None means "ask Werkzeug"."""
         index = self._fast_index
@@ -281,3 +311,9 @@ class QuaverMap(Map):
             return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values)}
         except ValidationError:
             return None
+
+
+def _without_default_port(scheme: str, host: str) -> str:
+    """``host`` without the port its scheme implies (``:80`` for http/ws, ``:443`` for https/wss)."""
+    default = ":443" if scheme in ("https", "wss") else ":80"
+    return host[: -len(default)] if host.endswith(default) else host

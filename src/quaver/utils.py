@@ -163,6 +163,16 @@ def decode_headers(raw: Iterable[tuple[bytes, bytes]]) -> Headers:
     return Headers([(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in raw])
 
 
+def spec_version(scope: dict[str, Any]) -> tuple[int, ...]:
+    """The ASGI spec version the server gives in ``scope["asgi"]``, as numbers:
+    ``(2, 3)``; 2.0 when it gives none (or one that is not a version)."""
+    raw = (scope.get("asgi") or {}).get("spec_version") or "2.0"
+    try:
+        return tuple(int(part) for part in raw.split("."))
+    except (ValueError, AttributeError):
+        return (2, 0)
+
+
 def encode_headers(headers: Any) -> list[tuple[bytes, bytes]]:
     """Turn a Headers object into the ASGI list of lowercase byte pairs."""
     return [

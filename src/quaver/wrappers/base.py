@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.utils import get_content_length
+from werkzeug.sansio.utils import get_content_length, get_host
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.utils import cached_property
 
@@ -30,6 +30,15 @@ def headers_from_scope(raw: Any) -> Headers:
     headers = Headers()
     headers._list = [(_header_name(key), value.decode("latin-1")) for key, value in raw]  # type: ignore[attr-defined]
     return headers
+
+
+def _under_root(path: str, root_path: str) -> str:
+    """``path`` with ``root_path`` taken off its front. A path not under the
+    root (or the root itself) gives "/ ", which no route matches: a 404, as
+    in Quart."""
+    if path.startswith(root_path) and path[len(root_path) : len(root_path) + 1] == "/":
+        return path[len(root_path) :]
+    return " "
 
 
 class BaseRequestWebsocket(SansIORequest):
@@ -85,10 +94,12 @@ class BaseRequestWebsocket(SansIORequest):
         self.http_version = scope.get("http_version", "1.1")
         root_path = scope.get("root_path", "")
         path = scope["path"]
+        if path[:1] != "/" and "://" in path:  # an absolute-form target: its path, as in Quart
+            path = urlsplit(path).path
         if root_path:
-            if path.startswith(root_path):
-                path = path[len(root_path) :]
             root_path = root_path.rstrip("/")
+            if root_path:
+                path = _under_root(path, root_path)
         self.root_path = root_path
         self.path = path if path[:1] == "/" and path[1:2] != "/" else "/" + path.lstrip("/")
         self.query_string = scope.get("query_string", b"")
@@ -96,7 +107,13 @@ class BaseRequestWebsocket(SansIORequest):
 
     @cached_property
     def headers(self) -> Headers:  # type: ignore[override]
-        return headers_from_scope(self.scope.get("headers", ()))
+        headers = headers_from_scope(self.scope.get("headers", ()))
+        if self.http_version == "1.0" and "Host" not in headers:
+            # HTTP/1.0 needs no Host: as Quart, SERVER_NAME stands in for it
+            # (here the server's address without one, which Werkzeug gives the host).
+            name = self._config["SERVER_NAME"] if self._config is not None else None
+            headers["Host"] = name or get_host(self.scheme, None, self.server)
+        return headers
 
     def _header(self, name: str) -> str | None:
         """The first value of header ``name``, or None, without building Headers.

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import warnings
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from werkzeug.datastructures import Headers
 
+from ..utils import spec_version
 from .base import BaseRequestWebsocket
 
 
@@ -95,11 +97,12 @@ class Websocket(BaseRequestWebsocket):
         if self._callbacks is not None:
             await self._callbacks[1](headers, subprotocol)
             return
-        await self._asgi_send({
-            "type": "websocket.accept",
-            "subprotocol": subprotocol,
-            "headers": [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()],
-        })
+        encoded: list[tuple[bytes, bytes]] = []
+        if spec_version(self.scope) > (2, 0):  # accept headers came with ASGI 2.1
+            encoded = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
+        elif headers:
+            warnings.warn("The ASGI server does not support accept headers (ASGI 2.0): headers not sent", stacklevel=2)
+        await self._asgi_send({"type": "websocket.accept", "subprotocol": subprotocol, "headers": encoded})
 
     async def receive(self) -> str | bytes:
         """Wait for the next message from the client: str for text, bytes for binary."""
@@ -147,7 +150,14 @@ class Websocket(BaseRequestWebsocket):
         if self._callbacks is not None:
             await self._callbacks[2](code, reason)
             return
-        await self._asgi_send({"type": "websocket.close", "code": code, "reason": reason})
+        await self._asgi_send(close_message(self.scope, code, reason))
+
+
+def close_message(scope: dict[str, Any], code: int, reason: str = "") -> dict[str, Any]:
+    """The ``websocket.close`` message; its ``reason`` only to a server of ASGI 2.3 or later."""
+    if spec_version(scope) >= (2, 3):
+        return {"type": "websocket.close", "code": code, "reason": reason}
+    return {"type": "websocket.close", "code": code}
 
 
 __all__ = ("Websocket", "WebsocketDisconnected")
