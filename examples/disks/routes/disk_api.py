@@ -26,7 +26,7 @@ class DiskStore:
         self._ids = count(1)
 
     def add(self, name: str, size_gb: int) -> dict[str, Any]:
-        disk = {"id": next(self._ids), "name": name, "size_gb": size_gb}
+        disk: dict[str, Any] = {"id": next(self._ids), "name": name, "size_gb": size_gb}
         self.disks[disk["id"]] = disk
         return disk
 
