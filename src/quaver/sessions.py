@@ -43,12 +43,12 @@ class SecureCookieSessionInterface(_FlaskSecureCookieSessionInterface, SessionIn
     signing code directly, and opens the session only when it is used.
     """
 
-    async def open_session(self, app: Any, request: Any) -> SecureCookieSession | None:
+    async def open_session(self, app: Any, request: Any) -> SecureCookieSession | None:  # type: ignore[override]
         """The session signed into ``request``'s cookie (empty if none or invalid);
         None without a secret key."""
         return _FlaskSecureCookieSessionInterface.open_session(self, app, request)
 
-    async def save_session(self, app: Any, session: Any, response: Any) -> None:
+    async def save_session(self, app: Any, session: Any, response: Any) -> None:  # type: ignore[override]
         """Sign ``session`` into a cookie on ``response`` (or delete the cookie)."""
         _FlaskSecureCookieSessionInterface.save_session(self, app, session, response)
 

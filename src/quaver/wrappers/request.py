@@ -148,9 +148,10 @@ class Body:
 
     # A body fed by hand, for a Request built without a server (Quart's API).
     def _feed(self, message: dict[str, Any] | None) -> None:
-        queue = getattr(self, "_queue", None)
+        queue: asyncio.Queue[dict[str, Any]] | None = getattr(self, "_queue", None)
         if queue is None:
-            queue = self._queue = asyncio.Queue()
+            queue = asyncio.Queue()
+            self._queue = queue
             self._receive = queue.get
             self._complete = False
             self._data = None

@@ -46,6 +46,12 @@ class Response(SansIOResponse):
     #: one that fails before it gets a 500 (as under WSGI servers); True sends
     #: them at once (event streams: the browser's EventSource opens at once).
     send_headers_at_once: bool = False
+    #: Quart's names for the body wrappers (see ``quaver.wrappers.bodies``);
+    #: a body given as bytes is kept as bytes, not wrapped.
+    data_body_class = DataBody
+    file_body_class = FileBody
+    io_body_class = IOBody
+    iterable_body_class = IterableBody
 
     @property
     def max_cookie_size(self) -> int:  # type: ignore[override]
