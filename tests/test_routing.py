@@ -802,7 +802,7 @@ async def test_url_for_uses_the_request_root_path(app: Quaver) -> None:
     async def page() -> str:
         return f"{url_for('page')} {url_for('page', _external=True)}"
 
-    response = await app.test_client().get("/page", root_path="/mounted")
+    response = await app.test_client().get("/mounted/page", root_path="/mounted")
     assert await response.get_data(as_text=True) == "/mounted/page http://localhost/mounted/page"
 
 

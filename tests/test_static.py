@@ -88,7 +88,7 @@ async def test_url_for_static_builds_the_url(project: Path) -> None:
         return url_for("static", filename="css/site.css", v="3")
 
     assert await (await app.test_client().get("/")).get_data() == b"/static/css/site.css?v=3"
-    async with app.test_request_context("/", root_path="/mounted"):
+    async with app.test_request_context("/mounted/", root_path="/mounted"):
         assert url_for("static", filename="app.js", _external=True) == "http://localhost/mounted/static/app.js"
 
 

@@ -333,7 +333,7 @@ async def test_scheme_and_root_path(app: Quaver, client) -> None:
     async def where():
         return {"url": request.url, "script_root": request.script_root}
 
-    response = await client.get("/where", scheme="https", root_path="/mounted")
+    response = await client.get("/mounted/where", scheme="https", root_path="/mounted")
     assert await response.get_json() == {"url": "https://localhost/mounted/where", "script_root": "/mounted"}
 
 
@@ -494,7 +494,7 @@ async def test_a_redirect_under_a_root_path_stays_under_it(app: Quaver, client) 
     async def to():
         return f"{request.script_root} {request.path}"
 
-    response = await client.get("/from", root_path="/mounted", follow_redirects=True)
+    response = await client.get("/mounted/from", root_path="/mounted", follow_redirects=True)
     assert await response.get_data(as_text=True) == "/mounted /to"
 
 

@@ -779,7 +779,7 @@ async def test_url_parts_under_a_root_path(app: Quaver, client) -> None:
             "script_root": request.script_root,
         }
 
-    response = await client.get("/page?a=1", root_path="/mount")
+    response = await client.get("/mount/page?a=1", root_path="/mount")
     assert response.status_code == 200
     assert await response.get_json() == {
         "url": "http://localhost/mount/page?a=1",

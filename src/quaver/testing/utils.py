@@ -238,8 +238,10 @@ def make_test_scope(
 ) -> dict[str, Any]:
     """An ASGI scope for ``path`` (percent-decoded, as ASGI's ``path``), with the
     keys Quart's gives: ``raw_path`` is the path percent-encoded as UTF-8.
-    ``scope_base`` is laid over the result."""
-    full_path = root_path + path if root_path and not path.startswith(root_path) else path
+    ``scope_base`` is laid over the result. As in ASGI (and Quart) ``path``
+    is the whole path, ``root_path`` included: ``("/app/page", root_path="/app")``
+    is the app's ``/page``; a path not under ``root_path`` is a 404."""
+    full_path = path
     scope: dict[str, Any] = {
         "type": type_,
         "http_version": http_version,
@@ -283,8 +285,7 @@ def _client_scope(
     as a server fills them, unless ``scope_base`` gives them."""
     scope = make_test_scope(type_, unquote(path), method, headers, query_string, scheme, root_path, http_version)
     if not (scope_base and "raw_path" in scope_base):
-        full_path = root_path + path if root_path and not unquote(path).startswith(root_path) else path
-        scope["raw_path"] = quote(full_path, safe=_PATH_SAFE).encode("ascii")
+        scope["raw_path"] = quote(path, safe=_PATH_SAFE).encode("ascii")
     scope["asgi"] = {"version": "3.0", "spec_version": "2.4"}
     scope["client"] = ("127.0.0.1", 12345)
     scope["server"] = ("localhost", 443 if scheme in ("https", "wss") else 80)
