@@ -180,6 +180,48 @@ async def test_test_request_context_matches_the_url_rule(app: Quaver) -> None:
         assert request.view_args == {"name": "pen"}
 
 
+async def test_pushing_a_request_context_matches_its_request(app: Quaver) -> None:
+    from werkzeug.exceptions import NotFound
+
+    from quaver.testing import make_test_request
+
+    @app.route("/items/<name>")
+    async def item(name: str) -> str:
+        return name
+
+    found = make_test_request(app, "/items/cup")
+    assert found.url_rule is None  # not matched until a context is pushed
+    async with app.request_context(found):
+        assert (found.endpoint, found.view_args, found.routing_exception) == ("item", {"name": "cup"}, None)
+    missing = make_test_request(app, "/nowhere")
+    async with app.request_context(missing):
+        assert missing.url_rule is None
+        assert isinstance(missing.routing_exception, NotFound)
+
+
+async def test_pushing_a_websocket_context_matches_websocket_rules_only(app: Quaver) -> None:
+    from werkzeug.datastructures import Headers
+    from werkzeug.exceptions import BadRequest
+
+    @app.websocket("/live")
+    async def live() -> None:
+        pass
+
+    @app.route("/page")
+    async def page() -> str:
+        return ""
+
+    def websocket_to(path: str):
+        return app.websocket_class(path, b"", "ws", Headers({"Host": "localhost"}), "", "1.1", [], None, None, None, None)
+
+    live_socket = websocket_to("/live")
+    async with app.websocket_context(live_socket):
+        assert live_socket.endpoint == "live"
+    page_socket = websocket_to("/page")
+    async with app.websocket_context(page_socket):
+        assert isinstance(page_socket.routing_exception, BadRequest)  # an HTTP-only rule
+
+
 async def test_request_context_inside_app_context_reuses_its_g(app: Quaver) -> None:
     async with app.app_context():
         g.marker = "outer"

@@ -501,6 +501,42 @@ async def test_app_make_response_outside_a_view(app: Quaver) -> None:
     assert await response.get_data() == b"text"
 
 
+async def test_make_response_of_none_outside_any_context_is_a_type_error(app: Quaver) -> None:
+    for value in (None, (None, 201)):
+        with pytest.raises(TypeError, match="did not return a valid response"):
+            await app.make_response(value)
+
+
+async def test_make_response_leaves_a_werkzeug_response_one_as_quart_does(app: Quaver) -> None:
+    given = WerkzeugResponse("hello")
+    made = await app.make_response((given, 201, {"X-Header": "bob"}))
+    assert made is given
+    assert (made.status_code, made.headers["X-Header"], made.get_data()) == (201, "bob", b"hello")
+
+
+async def test_make_response_of_an_http_error_is_its_response(app: Quaver) -> None:
+    made = await app.make_response(NotFound("nothing here"))
+    assert made.status_code == 404
+    assert b"nothing here" in made.get_data()
+
+
+async def test_after_request_sees_the_apps_response_class_for_a_werkzeug_one(app: Quaver, client) -> None:
+    seen = []
+
+    @app.after_request
+    async def look(response):
+        seen.append((type(response), await response.get_data()))
+        return response
+
+    @app.get("/")
+    async def index():
+        return await make_response(WerkzeugResponse("converted"), 202)
+
+    response = await client.get("/")
+    assert (response.status_code, await response.get_data()) == (202, b"converted")
+    assert seen == [(app.response_class, b"converted")]
+
+
 # --- redirect and abort ---------------------------------------------------------------------------
 
 

@@ -238,6 +238,55 @@ async def test_leaving_the_block_raises_an_unread_refusal(app, client):
     assert info.value.response.status_code == 401
 
 
+async def test_leaving_the_block_at_once_raises_a_refusal_made_at_once(app, client):
+    @app.get("/page")
+    async def page():
+        return "page"
+
+    @app.before_websocket
+    async def guard():
+        if websocket.path == "/guarded":
+            abort(403)
+
+    @app.websocket("/guarded")
+    async def guarded():
+        await websocket.send("never")
+
+    for path, status in (("/page", 400), ("/guarded", 403), ("/missing", 404)):
+        with pytest.raises(WebsocketResponseError) as info:
+            async with client.websocket(path):
+                pass
+        assert info.value.response.status_code == status
+
+
+async def test_a_handler_that_waits_before_accepting_is_still_disconnected_on_leaving(app, client):
+    cancelled = asyncio.Event()
+
+    @app.websocket("/waits")
+    async def waits():
+        try:
+            await asyncio.Event().wait()  # never answers the handshake
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    async with client.websocket("/waits"):
+        pass
+    assert cancelled.is_set()
+
+
+async def test_a_cancelled_handler_cancels_handle_websocket(app):
+    from werkzeug.datastructures import Headers
+
+    @app.websocket("/")
+    async def index():
+        raise asyncio.CancelledError()
+
+    made = app.websocket_class("/", b"", "ws", Headers({"Host": "localhost"}), "", "1.1", None, None, None, None, None)
+    with pytest.raises(asyncio.CancelledError):
+        await app.handle_websocket(made)
+
+
 # -- hooks ------------------------------------------------------------------
 
 
@@ -481,6 +530,81 @@ async def test_websocket_signals_and_url_value_preprocessors(app, client):
         "started", "finished None", "tearing down NoneType",
         "started", "exception ValueError", "finished 500", "tearing down ValueError",
     ]
+
+
+# -- sessions ---------------------------------------------------------------
+
+
+class RecordingSessions:
+    """A session interface that keeps what it was asked to save."""
+
+    def __init__(self) -> None:
+        self.saved: list = []
+
+    def open_session(self, app, request):
+        from quaver.sessions import SecureCookieSession
+
+        return SecureCookieSession({"user": "ada"})
+
+    def make_null_session(self, app):
+        return None
+
+    def is_null_session(self, session) -> bool:
+        return False
+
+    def save_session(self, app, session, response):
+        self.saved.append((dict(session), response))
+
+    def __getattr__(self, name):  # the rest of Flask's SessionInterface
+        from quaver.sessions import SessionInterface
+
+        return getattr(SessionInterface(), name)
+
+
+async def test_a_custom_session_is_saved_after_an_accepted_websocket_with_no_response(app, client):
+    app.session_interface = RecordingSessions()
+
+    @app.websocket("/ws")
+    async def ws():
+        from quaver import session
+
+        session["seen"] = session["user"]
+        await websocket.send("hi")
+
+    async with client.websocket("/ws") as ws:
+        assert await ws.receive() == "hi"
+    assert app.session_interface.saved == [({"user": "ada", "seen": "ada"}, None)]
+
+
+async def test_a_refused_websocket_sets_the_session_cookie_on_its_refusal(app, client):
+    from quaver import session
+
+    app.secret_key = "websocket secret"
+
+    @app.websocket("/ws")
+    async def ws():
+        session["tried"] = True
+        return "not here", 401
+
+    response = await refused(client, "/ws")
+    assert response.status_code == 401
+    assert "session=" in response.headers["Set-Cookie"]
+
+
+async def test_a_cookie_session_changed_in_an_accepted_websocket_is_logged_as_lost(app, client, caplog):
+    from quaver import session
+
+    app.secret_key = "websocket secret"
+
+    @app.websocket("/ws")
+    async def ws():
+        await websocket.accept()
+        session["late"] = True
+        await websocket.send("ok")
+
+    async with client.websocket("/ws") as ws:
+        assert await ws.receive() == "ok"
+    assert "change is lost" in caplog.text
 
 
 # -- contexts ---------------------------------------------------------------

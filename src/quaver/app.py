@@ -445,7 +445,9 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         ctx: RequestContext | None = None,
     ) -> Response:
         """Turn a view's value into a response and run the after hooks."""
-        response = await self.make_response(rv)
+        response = self._exception_response(rv) if isinstance(rv, HTTPException) else await self.make_response(rv)
+        if response.__class__ is not self.response_class:
+            response = self._sendable(response)
         try:
             response = await self.process_response(response, plan, ctx)
             if request_finished.receivers:
@@ -474,8 +476,21 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             await self._save_session(ctx, response)
         return response
 
+    def _sendable(self, response: Any) -> Response:
+        """``response`` as ``response_class``, what the after hooks get and the
+        server is sent (make_response leaves Werkzeug's responses as they are)."""
+        if isinstance(response, self.response_class):
+            return response
+        return self._from_werkzeug_response(response)
+
     async def make_response(self, rv: Any) -> Response:
-        """Turn anything a view may return into a response object."""
+        """Turn anything a view may return into a response object.
+
+        As in Quart, a Werkzeug response stays one (with the status and
+        headers given beside it applied), and an HTTP error gives its
+        ``get_response()``; the app turns them into ``response_class`` before
+        its after hooks run.
+        """
         cls = rv.__class__
         if cls is dict or cls is list:
             return self.json.response(rv)
@@ -498,10 +513,11 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                     " have the form (body, status, headers), (body, status), or (body, headers)."
                 )
         if rv is None:
+            ctx = _cv_request.get(None) or _cv_websocket.get(None)
+            endpoint = ctx.request_websocket.endpoint if ctx is not None else None
             raise TypeError(
-                f"The view function for {request_ctx.request_websocket.endpoint!r} did not return a"
-                " valid response. The function either returned None or ended without a return"
-                " statement."
+                f"The view function for {endpoint!r} did not return a valid response. The"
+                " function either returned None or ended without a return statement."
             )
         if not isinstance(rv, self.response_class):
             if isinstance(rv, (str, bytes, bytearray)):
@@ -510,9 +526,9 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             elif isinstance(rv, (dict, list)):
                 rv = self.json.response(rv)
             elif isinstance(rv, HTTPException):
-                rv = self._exception_response(rv)
+                rv = rv.get_response()
             elif isinstance(rv, WerkzeugResponse):
-                rv = self._from_werkzeug_response(rv)
+                pass
             elif isinstance(rv, SansIOResponse) and hasattr(rv, "response"):
                 converted = self.response_class(rv.response, rv.status, rv.headers)
                 rv = converted

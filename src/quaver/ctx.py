@@ -144,6 +144,9 @@ class _RequestWebsocketContext:
         self._tokens.append((self._cv.set(self), app_ctx))
         if self._session is None and self.app._session_needs_async_open:
             self._session = await self.app.open_session(self.request_websocket)
+        request_websocket = self.request_websocket
+        if request_websocket.url_rule is None and request_websocket.routing_exception is None:
+            self.match_request()  # as Flask: url_rule and view_args are known once pushed
 
     async def pop(self, exc: BaseException | None = _sentinel) -> None:  # type: ignore[assignment]
         clear_request = len(self._tokens) == 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import inspect
 from typing import TYPE_CHECKING, Any
 
-from werkzeug.exceptions import InternalServerError
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .ctx import WebsocketContext
 from .globals import _cv_websocket
+from .sessions import SecureCookieSessionInterface
 from .signals import got_websocket_exception, websocket_finished, websocket_started, websocket_tearing_down
 
 
@@ -75,12 +77,22 @@ class WebsocketDispatchMixin:
             ctx = _cv_websocket.get()
         if plan is None:
             plan = self._plan_of(ctx, True)
-        response = await self.make_response(rv) if rv is not None else None
+        response = None
+        if isinstance(rv, HTTPException):
+            response = self._exception_response(rv)
+        elif rv is not None:
+            response = self._sendable(await self.make_response(rv))
         try:
             for func in ctx._after_request_functions:
                 response = await self.ensure_async(func)(response)
             for func in plan.after:
                 response = await func(response)
+            if (
+                ctx._session is not None
+                or self.config["SECRET_KEY"] is not None
+                or type(self.session_interface) is not SecureCookieSessionInterface
+            ):
+                await self._save_websocket_session(ctx, response)
             if websocket_finished.receivers:
                 await websocket_finished.send_async(self, _sync_wrapper=self.ensure_async, response=response)
         except Exception:
@@ -88,6 +100,31 @@ class WebsocketDispatchMixin:
                 raise
             self.logger.exception("Websocket finalizing failed with an error while handling an error")
         return response
+
+    async def _save_websocket_session(self, ctx: Any, response: Response | None) -> None:
+        """Save the session as Quart does for a websocket: on the refusal's
+        response if there is one; after an accepted handshake the interface
+        gets None, and the signed cookie, which then has nowhere to go, is not
+        saved (a change to it is logged as lost)."""
+        if response is not None:
+            await self._save_session(ctx, response)
+            return
+        session = ctx._session
+        interface = self.session_interface
+        if session is None or interface.is_null_session(session):
+            return
+        if type(interface).save_session is SecureCookieSessionInterface.save_session and "save_session" not in vars(
+            interface
+        ):
+            if session.modified:
+                self.logger.warning(
+                    "The session was changed during an accepted websocket: a cookie cannot be set"
+                    " there, so the change is lost."
+                )
+            return
+        result = interface.save_session(self, session, None)
+        if inspect.isawaitable(result):
+            await result
 
     async def handle_websocket_exception(self, error: Exception) -> Response | None:
         """Answer an unhandled websocket error: log it, refuse with 500 (or re-raise when propagating)."""

@@ -154,6 +154,10 @@ class WebsocketDisconnectError(Exception):
         self.reason = reason
 
 
+#: Turns of the event loop a websocket leaving its block gives the app to answer the handshake.
+_ANSWER_TURNS = 50
+
+
 class TestWebsocketConnection:
     """A websocket to the app: ``async with client.websocket("/ws") as ws:``
     then ``await ws.send(...)`` and ``await ws.receive()``.
@@ -195,8 +199,10 @@ class TestWebsocketConnection:
         return self
 
     async def __aexit__(self, exc_type: type | None, exc: BaseException | None, tb: TracebackType | None) -> None:
-        await self.disconnect()
         assert self._task is not None
+        if exc is None:
+            await self._let_the_app_answer()
+        await self.disconnect()
         try:
             await self._task
         except Exception as error:
@@ -206,6 +212,18 @@ class TestWebsocketConnection:
         if exc is None and self.response is not None and not self._end_seen:
             self._end_seen = True
             raise WebsocketResponseError(self.response)
+
+    async def _let_the_app_answer(self) -> None:
+        """Before leaving, give the app a few turns of the loop to answer the
+        handshake, so that a refusal it makes at once (a route that is not a
+        websocket's, an abort in a before_websocket hook) is raised on leaving,
+        as in Quart, rather than lost to the disconnect. A handler still
+        waiting for something after that is disconnected as before."""
+        assert self._task is not None
+        for _ in range(_ANSWER_TURNS):
+            if self.accepted or self.response is not None or self._task.done():
+                return
+            await asyncio.sleep(0)
 
     async def _run(self) -> None:
         try:

@@ -51,7 +51,7 @@ class Websocket(BaseRequestWebsocket):
         close: Callable[[int, str], Awaitable[None]],
         scope: dict[str, Any] | None = None,
     ) -> None:
-        scope = {**(scope or {}), "subprotocols": list(subprotocols)}
+        scope = {**(scope or {}), "subprotocols": list(subprotocols or ())}
         super().__init__("GET", scheme, path, query_string, headers, root_path, http_version, scope)
         self._reset(receive, None)
         self._callbacks: tuple[Any, Any, Any] | None = (send, accept, close)
