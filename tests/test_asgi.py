@@ -261,6 +261,34 @@ async def test_a_handler_that_does_not_wait_runs_without_a_task() -> None:
     assert len(asyncio.all_tasks()) == 1
 
 
+async def test_a_test_client_disconnect_cancels_the_waiting_handler() -> None:
+    app = Quaver(__name__)
+    seen: list[str] = []
+
+    @app.teardown_request
+    async def teardown(error: BaseException | None) -> None:
+        seen.append(f"teardown {type(error).__name__}")
+
+    @app.post("/poll")
+    async def poll() -> str:
+        seen.append(f"read {len(await request.get_data())}")
+        try:
+            await asyncio.sleep(30)
+        finally:
+            seen.append("finally")
+        return "too late"
+
+    async with app.test_client().request("/poll", method="POST") as connection:
+        await connection.send(b"abc")
+        await connection.send_complete()
+        while not seen:
+            await asyncio.sleep(0.01)
+        await connection.disconnect()
+    assert seen == ["read 3", "finally", "teardown CancelledError"]
+    assert connection.status_code is None  # nothing was sent
+    assert len(asyncio.all_tasks()) == 1
+
+
 async def test_a_handler_that_swallows_the_cancellation_still_sends_nothing() -> None:
     app = Quaver(__name__)
     release = asyncio.Event()
