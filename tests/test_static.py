@@ -115,6 +115,21 @@ async def test_blueprint_static_files_get_the_apps_max_age(project: Path) -> Non
     assert response.cache_control.max_age == 120
 
 
+async def test_a_blueprint_can_set_its_own_static_max_age(project: Path) -> None:
+    class LongLived(Blueprint):
+        def get_send_file_max_age(self, filename: str | None) -> int | None:
+            return 86_400
+
+    app = make_app(project)
+    app.config["SEND_FILE_MAX_AGE_DEFAULT"] = 120
+    app.register_blueprint(
+        LongLived("admin", __name__, root_path=str(project / "admin"), static_folder="static"), url_prefix="/admin"
+    )
+    client = app.test_client()
+    assert (await client.get("/admin/static/admin.css")).cache_control.max_age == 86_400
+    assert (await client.get("/static/app.js")).cache_control.max_age == 120
+
+
 async def test_static_file_answers_304_and_ranges(project: Path) -> None:
     app = make_app(project)
     client = app.test_client()

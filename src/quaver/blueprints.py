@@ -10,6 +10,8 @@ from flask.sansio.blueprints import Blueprint as _SansIOBlueprint
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.sansio.scaffold import setupmethod
 
+from .globals import current_app
+from .helpers import send_from_directory
 from .scaffold import (
     QuaverScaffoldMixin,
     T_after_websocket,
@@ -50,15 +52,16 @@ class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
             for key, values in getattr(self, attr).items():
                 parent[name if key is None else f"{name}.{key}"].extend(values)
 
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """The Cache-Control max-age of this blueprint's static files: the
+        app's (``SEND_FILE_MAX_AGE_DEFAULT``); override to change it here only."""
+        return current_app.get_send_file_max_age(filename)  # type: ignore[no-any-return]
+
     async def send_static_file(self, filename: str) -> Any:
         """Serve ``filename`` from this blueprint's static folder."""
-        from .helpers import send_from_directory
-
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
-        from .globals import current_app
-
-        max_age = current_app.get_send_file_max_age(filename)
+        max_age = self.get_send_file_max_age(filename)
         return await send_from_directory(self.static_folder, filename, max_age=max_age)  # type: ignore[arg-type]
 
     # Hooks registered on the app from a blueprint ------------------------
