@@ -20,6 +20,7 @@ import io
 import os
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
@@ -181,10 +182,18 @@ class FileBody(ResponseBody):
         """True when the whole file is sent (no range cut from it)."""
         return self.start == 0 and self.stop == self.size
 
-    # Quart's names for the range's ends.
+    # Quart's names: the range's ends, the chunk size, the path.
     @property
     def begin(self) -> int:
         return self.start
+
+    @property
+    def buffer_size(self) -> int:
+        return self.chunk_size
+
+    @property
+    def file_path(self) -> Path | None:
+        return None if self.path is None else Path(self.path)
 
     @property
     def end(self) -> int | None:
