@@ -638,3 +638,10 @@ async def test_a_propagated_error_in_debug_sends_the_traceback_page_and_is_raise
         await _failing_app(DEBUG=True)(_scope("/"), receive, send)
     assert sent[0]["status"] == 500
     assert b"broken" in b"".join(m.get("body", b"") for m in sent[1:])
+
+
+async def test_a_websocket_to_no_route_is_refused_with_404_and_the_call_returns() -> None:
+    sent = await _ws_call(Quaver(__name__), _ws_scope("2.4", {"websocket.http.response": {}}, path="/nowhere"))
+    assert sent[0]["type"] == "websocket.http.response.start"
+    assert sent[0]["status"] == 404
+    assert sent[-1]["more_body"] is False
