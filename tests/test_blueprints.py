@@ -125,6 +125,30 @@ async def test_blueprint_on_a_subdomain(app: Quaver) -> None:
     assert await (await client.get("/")).get_data(as_text=True) == "main, api at http://api.example.com/"
 
 
+@pytest.mark.parametrize(
+    "parent, child, host_prefix",
+    [(None, None, ""), ("shop", None, "shop."), (None, "api", "api."), ("shop", "api", "api.shop.")],
+)
+async def test_nested_blueprint_subdomains_join_with_only_server_name_set(
+    app: Quaver, parent: str | None, child: str | None, host_prefix: str
+) -> None:
+    # As in Quart: SERVER_NAME is enough, subdomain_matching is not needed.
+    app.config["SERVER_NAME"] = "example.com"
+    outer = Blueprint("outer", __name__, subdomain=parent)
+    inner = Blueprint("inner", __name__, subdomain=child)
+
+    @inner.route("/")
+    async def index() -> str:
+        return url_for("outer.inner.index")
+
+    outer.register_blueprint(inner)
+    app.register_blueprint(outer)
+    response = await app.test_client().get("/", headers={"Host": f"{host_prefix}example.com"})
+    assert await response.get_data(as_text=True) == "/"
+    async with app.app_context():
+        assert url_for("outer.inner.index") == f"http://{host_prefix}example.com/"
+
+
 async def test_blueprint_url_defaults_fill_view_arguments(app: Quaver) -> None:
     bp = Blueprint("pages", __name__, url_defaults={"section": "home"})
 

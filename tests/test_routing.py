@@ -681,7 +681,8 @@ async def test_url_for_builds_full_urls_across_subdomains() -> None:
     assert await api.get_data(as_text=True) == "http://example.com/ /"
 
 
-async def test_subdomain_rules_do_not_match_without_subdomain_matching() -> None:
+async def test_subdomain_rules_match_under_server_name_without_subdomain_matching() -> None:
+    # As in Quart: SERVER_NAME alone routes api.example.com to the "api" rules.
     app = make_app()
     app.config["SERVER_NAME"] = "example.com"
 
@@ -694,10 +695,40 @@ async def test_subdomain_rules_do_not_match_without_subdomain_matching() -> None
         return "api"
 
     client = app.test_client()
-    assert (await client.get("/api", headers={"Host": "api.example.com"})).status_code == 404
-    assert await (await client.get("/", headers={"Host": "api.example.com"})).get_data(as_text=True) == "main"
+    assert await (await client.get("/api", headers={"Host": "api.example.com"})).get_data(as_text=True) == "api"
+    assert (await client.get("/", headers={"Host": "api.example.com"})).status_code == 404
+    assert await (await client.get("/", headers={"Host": "example.com"})).get_data(as_text=True) == "main"
     async with app.app_context():
         assert url_for("api") == "http://api.example.com/api"
+
+
+async def test_a_host_outside_server_name_is_served_unless_subdomains_are_matched() -> None:
+    lenient = make_app()
+    strict = make_app(subdomain_matching=True)
+    for app in (lenient, strict):
+        app.config["SERVER_NAME"] = "example.com"
+        app.add_url_rule("/", "index", lambda: "main")
+    # Flask 3.1: SERVER_NAME does not restrict the hosts served (a health check by IP works)...
+    assert (await lenient.test_client().get("/", headers={"Host": "10.0.0.5"})).status_code == 200
+    # ...but where subdomains are matched, a host outside it matches no rule (and warns).
+    with pytest.warns(UserWarning, match="doesn't match configured server name"):
+        assert (await strict.test_client().get("/", headers={"Host": "10.0.0.5"})).status_code == 404
+
+
+def test_bind_to_request_takes_the_subdomain_from_the_host() -> None:
+    from quaver.routing import QuaverMap, QuaverRule
+    from quaver.testing import make_test_request
+
+    url_map = QuaverMap()
+    url_map.add(QuaverRule("/", endpoint="user", subdomain="<user>"))
+    app = make_app()
+    request = make_test_request(app, "/", headers={"Host": "Ada.Example.com"})
+    adapter = url_map.bind_to_request(request, None, "example.com")
+    assert adapter.match("/") == ("user", {"user": "ada"})
+    with pytest.warns(UserWarning):
+        outside = url_map.bind_to_request(request, None, "example.org")
+    assert outside.subdomain == "<invalid>"
+    assert url_map.bind_to_request(request, None, "example.org", strict=False).subdomain == ""
 
 
 async def test_host_matching_routes_by_the_host_header() -> None:

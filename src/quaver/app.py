@@ -37,7 +37,7 @@ from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, _cv_websocket, request_ctx
 from .json.provider import DefaultJSONProvider
-from .routing import QuaverMap, QuaverRule
+from .routing import QuaverMap, QuaverRule, host_subdomain
 from .scaffold import QuaverScaffoldMixin, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
 from .serving import ServingMixin, T_after_serving, T_before_serving, T_while_serving  # noqa: F401
 from .sessions import AppSessionMixin, SecureCookieSessionInterface
@@ -255,24 +255,16 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             trusted_hosts = config["TRUSTED_HOSTS"]
             if trusted_hosts is not None:
                 request.trusted_hosts = trusted_hosts
-            host = request.host
+            # With SERVER_NAME, a host under it routes to its subdomain's rules
+            # (as in Quart, with or without subdomain_matching); a host outside
+            # it is a 404 with subdomain_matching, else served (as in Flask 3.1).
             server_name = config["SERVER_NAME"]
             subdomain = None
             if self.url_map.host_matching:
                 server_name = None
             elif not self.subdomain_matching:
-                subdomain = self.url_map.default_subdomain or ""
-            elif server_name:
-                subdomain = _subdomain_of(host, server_name)
-            return self.url_map.bind(
-                server_name or host,
-                script_name=request.root_path or None,
-                subdomain=subdomain,
-                url_scheme=request.scheme,
-                default_method=request.method,
-                path_info=request.path,
-                query_args=request.query_string.decode("latin-1"),
-            )
+                subdomain = self.url_map.default_subdomain or None
+            return self.url_map.bind_to_request(request, subdomain, server_name, strict=self.subdomain_matching)
         if config["SERVER_NAME"] is not None:
             return self.url_map.bind(
                 config["SERVER_NAME"],
@@ -329,7 +321,12 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         """Set ``request.url_rule`` and ``view_args``, or ``routing_exception``."""
         url_map = self.url_map
         websocket = ctx.__class__ is WebsocketContext
-        if not (url_map.host_matching or self.subdomain_matching) and self.config["TRUSTED_HOSTS"] is None:
+        config = self.config
+        if (
+            not (url_map.host_matching or self.subdomain_matching)
+            and config["TRUSTED_HOSTS"] is None
+            and (config["SERVER_NAME"] is None or not host_subdomain(request.host, config["SERVER_NAME"]))
+        ):  # the fast index knows paths only: not for a host under SERVER_NAME's subdomains
             found = url_map.fast_match(request.path, request.method, websocket)
             if found is not None:
                 request.url_rule, request.view_args = found
@@ -743,14 +740,3 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             await asgi.handle_lifespan(self, scope, receive, send)
         else:
             raise RuntimeError(f"Unsupported ASGI scope type {kind!r}")
-
-
-def _subdomain_of(host: str, server_name: str) -> str:
-    """The subdomain part of ``host`` under ``server_name`` ('<invalid>' if not under it)."""
-    host = host.lower().partition(":")[0]
-    name = server_name.lower().partition(":")[0]
-    if host == name:
-        return ""
-    if host.endswith("." + name):
-        return host[: -len(name) - 1]
-    return "<invalid>"

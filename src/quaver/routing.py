@@ -207,6 +207,27 @@ def _quote_query(query: str) -> str:
         return quote(query, safe=_QUERY_SAFE)
 
 
+def host_subdomain(host: str, server_name: str) -> str | None:
+    """The subdomain ``host`` has under ``server_name``: ``""`` for the name
+    itself, None for a host outside it. Ports and case do not count."""
+    host = host.lower().partition(":")[0]
+    name = server_name.lower().partition(":")[0]
+    if host == name:
+        return ""
+    if host.endswith("." + name):
+        return host[: -len(name) - 1]
+    return None
+
+
+def _normalise_host(scheme: str, host: str) -> str:
+    """``host`` without the port its scheme has by default."""
+    if scheme in ("http", "ws") and host.endswith(":80"):
+        return host[:-3]
+    if scheme in ("https", "wss") and host.endswith(":443"):
+        return host[:-4]
+    return host
+
+
 class QuaverMap(Map):
     """Werkzeug's Map with an index for fast matching."""
 
@@ -253,6 +274,40 @@ class QuaverMap(Map):
         return self.bind(
             host,
             request.root_path,
+            subdomain,
+            scheme,
+            request.method,
+            request.path,
+            request.query_string.decode("latin-1"),
+        )
+
+    def bind_to_request(
+        self, request: Any, subdomain: str | None, server_name: str | None, *, strict: bool = True
+    ) -> MapAdapter:
+        """Bind the map to ``request`` (Quart's method, what the app binds with).
+
+        Without a ``subdomain`` and with a ``server_name`` the subdomain is
+        the part of the request's host before that name (ports aside). A
+        host outside it warns and gets a subdomain no rule matches, so a 404
+        (``strict``, as in Quart and with ``subdomain_matching``), or without
+        ``strict`` the default subdomain: served as any other, as in Flask 3.1.
+        """
+        scheme = request.scheme
+        host = _normalise_host(scheme, (server_name or request.host).lower())
+        if subdomain is None and server_name and not self.host_matching:
+            subdomain = host_subdomain(request.host, host)
+            if subdomain is None:
+                if strict:
+                    warnings.warn(
+                        f"Current server name {request.host!r} doesn't match configured server name {host!r}",
+                        stacklevel=2,
+                    )
+                    subdomain = "<invalid>"
+                else:
+                    subdomain = self.default_subdomain or ""
+        return self.bind(
+            host,
+            request.root_path or None,
             subdomain,
             scheme,
             request.method,
