@@ -229,6 +229,30 @@ def test_a_body_still_arriving_is_not_taken_from_a_waiting_handler(served: Serve
     ]
 
 
+def test_a_client_leaving_an_http_2_request_cancels_the_waiting_handler(served: Served) -> None:
+    """HTTP/2 gives no Content-Length for a GET: the watch takes the server's one
+    (empty) body message and keeps it for the body's reader."""
+    if served.kind == "uvicorn":
+        pytest.skip("Uvicorn serves no HTTP/2")
+    import h2.config
+    import h2.connection
+
+    token = served.token()
+    with served.connect() as sock:  # prior knowledge: HTTP/2 from the first byte
+        connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True))
+        connection.initiate_connection()
+        connection.send_headers(
+            1,
+            [(":method", "GET"), (":path", f"/slow?token={token}"), (":scheme", "http"), (":authority", "test")],
+            end_stream=True,
+        )
+        sock.sendall(connection.data_to_send())
+        served.wait_for(token, "started")
+    report = served.wait_for(token, "teardown")
+    assert report["seen"] == ["started", "cancelled", "finally", "teardown CancelledError"]
+    assert report["watchers"] == 0
+
+
 def test_a_sync_view_runs_to_its_end_and_then_nothing_is_sent(served: Served) -> None:
     token = served.token()
     with served.connect() as sock:
@@ -320,6 +344,90 @@ async def test_a_handler_that_swallows_the_cancellation_still_sends_nothing() ->
     await asyncio.wait_for(serving, 2)
     assert sent == []
     assert not serving.cancelled()
+
+
+class _Server:
+    """A scripted server side: ``receive`` gives the queued messages, then waits."""
+
+    def __init__(self, *messages: dict[str, Any]) -> None:
+        self.queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        for message in messages:
+            self.queue.put_nowait(message)
+        self.sent: list[dict[str, Any]] = []
+
+    async def receive(self) -> dict[str, Any]:
+        return await self.queue.get()
+
+    async def send(self, message: dict[str, Any]) -> None:
+        self.sent.append(message)
+
+    def body(self) -> bytes:
+        return b"".join(m.get("body", b"") for m in self.sent if m["type"] == "http.response.body")
+
+
+@pytest.mark.parametrize("http_version", ["2", "3"])
+async def test_an_http_2_body_in_parts_reaches_a_handler_that_waited_first(http_version: str) -> None:
+    app = Quaver(__name__)
+
+    @app.post("/")
+    async def upload() -> bytes:
+        await asyncio.sleep(0.05)  # the watch takes the first part meanwhile
+        return await request.get_data()
+
+    server = _Server(
+        {"type": "http.request", "body": b"one,", "more_body": True},
+        {"type": "http.request", "body": b"two,", "more_body": True},
+    )
+    serving = asyncio.create_task(app(_scope("/", method="POST", http_version=http_version), server.receive, server.send))
+    await asyncio.sleep(0.1)
+    server.queue.put_nowait({"type": "http.request", "body": b"three", "more_body": False})
+    await asyncio.wait_for(serving, 2)
+    assert server.sent[0]["status"] == 200
+    assert server.body() == b"one,two,three"
+    assert len(asyncio.all_tasks()) == 1
+
+
+async def test_an_http_2_get_that_waited_still_reads_its_empty_body_and_streams() -> None:
+    app = Quaver(__name__)
+
+    @app.get("/")
+    async def index() -> Any:
+        await asyncio.sleep(0.05)
+        data = await request.get_data()
+
+        async def chunks() -> Any:
+            yield b"body=" + data
+            yield b";more"
+
+        return chunks()
+
+    server = _Server({"type": "http.request", "body": b"", "more_body": False})
+    await asyncio.wait_for(app(_scope("/", http_version="2"), server.receive, server.send), 2)
+    assert server.sent[0]["status"] == 200
+    assert server.body() == b"body=;more"
+    assert len(asyncio.all_tasks()) == 1
+
+
+async def test_an_http_2_client_leaving_cancels_a_handler_that_has_not_read_its_body() -> None:
+    app = Quaver(__name__)
+    seen: list[str] = []
+
+    @app.get("/")
+    async def index() -> str:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            seen.append("cancelled")
+            raise
+        return "too late"
+
+    server = _Server({"type": "http.request", "body": b"", "more_body": False})
+    serving = asyncio.create_task(app(_scope("/", http_version="2"), server.receive, server.send))
+    await asyncio.sleep(0.05)
+    server.queue.put_nowait({"type": "http.disconnect"})
+    await asyncio.wait_for(serving, 2)
+    assert seen == ["cancelled"]
+    assert server.sent == []
 
 
 def _scope(path: str, **extra: Any) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections import deque
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
@@ -114,24 +115,37 @@ async def _finish_watching(request: Any, handler: Any, waiting: Any) -> Any:
 class _Watch:
     """Watches for the client leaving while a handler waits; see ``_finish_watching``."""
 
-    __slots__ = ("request", "task", "watcher", "left", "over")
+    __slots__ = ("request", "task", "watcher", "left", "over", "peeked")
 
     def __init__(self, request: Any) -> None:
         self.request = request
         self.task = asyncio.current_task()
-        self.watcher: asyncio.Task[None] | None = None
+        self.watcher: asyncio.Task[Any] | None = None
         self.left = False
         self.over = False
+        self.peeked = False
 
     def start_once_body_is_whole(self) -> None:
-        if _body_is_whole(self.request):
-            self.watcher = asyncio.get_running_loop().create_task(self.request._wait_for_disconnect())
-            self.watcher.add_done_callback(self._returned)
+        request = self.request
+        whole = _body_is_whole(request)
+        if whole:
+            watching = request._wait_for_disconnect()
+        elif whole is None and not self.peeked:
+            self.peeked = True
+            watching = _Handoff(request).watch()
+        else:
+            return
+        self.watcher = asyncio.get_running_loop().create_task(watching)
+        self.watcher.add_done_callback(self._returned)
 
-    def _returned(self, watcher: asyncio.Task[None]) -> None:
-        if not self.over and not watcher.cancelled() and watcher.exception() is None:
-            self.left = True
-            self.task.cancel(CLIENT_LEFT)  # type: ignore[union-attr]
+    def _returned(self, watcher: asyncio.Task[Any]) -> None:
+        if self.over or watcher.cancelled() or watcher.exception() is not None:
+            return
+        if watcher.result() is False:  # it stopped at a body still arriving: watch again once it is whole
+            self.watcher = None
+            return
+        self.left = True
+        self.task.cancel(CLIENT_LEFT)  # type: ignore[union-attr]
 
     async def stop(self) -> None:
         self.over = True
@@ -141,10 +155,12 @@ class _Watch:
             await asyncio.wait((watcher,))  # its receive() is over before anything else calls one
 
 
-def _body_is_whole(request: Any) -> bool:
+def _body_is_whole(request: Any) -> bool | None:
     """True if no part of the request body is left to come from the server:
     read whole, or declared empty (no Content-Length nor Transfer-Encoding
-    in HTTP/1, or Content-Length: 0), which then counts as read."""
+    in HTTP/1, or Content-Length: 0), which then counts as read. None for a
+    body nobody has touched that may be empty or not (HTTP/2 and 3 without
+    Content-Length: a GET, mostly). False otherwise."""
     body = request._body
     if body is not None:
         return body._complete
@@ -152,12 +168,63 @@ def _body_is_whole(request: Any) -> bool:
     if "content_length" not in known:
         request._scan_entity_headers()
     length = known["content_length"]
-    if length == 0 or (
-        length is None and request.http_version in ("1.0", "1.1") and request._header("Transfer-Encoding") is None
-    ):
+    if length == 0:
         request._body = Body(None, data=b"")  # the server's one empty body message is left to the watch
         return True
+    if length is None and request._header("Transfer-Encoding") is None:
+        if request.http_version in ("1.0", "1.1"):
+            request._body = Body(None, data=b"")
+            return True
+        return None
     return False
+
+
+class _Handoff:
+    """The request's ``receive`` while a watch takes messages from the server's
+    for a body that may be empty: what the watch took goes to the body's
+    reader, in order, then the server's own ``receive`` again."""
+
+    __slots__ = ("raw", "messages", "taking", "waiter")
+
+    def __init__(self, request: Any) -> None:
+        self.raw = request._receive
+        self.messages: deque[dict[str, Any]] = deque()
+        self.taking = True
+        self.waiter: asyncio.Future[None] | None = None
+        request._receive = self.receive
+
+    async def watch(self) -> bool | None:
+        """Take messages until the client leaves (None) or the body turns out to
+        have more than one message (False: its reader takes the rest)."""
+        try:
+            while True:
+                message = await self.raw()
+                self._give(message)
+                if message["type"] == "http.disconnect":
+                    return None
+                if message.get("more_body", False):
+                    return False
+        finally:
+            self.taking = False
+            self._wake()
+
+    def _give(self, message: dict[str, Any]) -> None:
+        self.messages.append(message)
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def receive(self) -> dict[str, Any]:
+        while True:
+            if self.messages:
+                return self.messages.popleft()
+            if not self.taking:
+                return await self.raw()
+            waiter = self.waiter = asyncio.get_running_loop().create_future()
+            await waiter
 
 
 class _Steps:
