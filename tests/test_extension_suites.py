@@ -16,16 +16,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "scripts" / "extension_suites.py"
 
-# Failures known and explained (suite run -> {test id: cause}).
-KNOWN: dict[str, dict[str, str]] = {
-    "quart-rate-limiter": {
-        # Its Redis runs share one key between two tests: Quart's test client sends no
-        # client address (remote_addr None), Quaver's sends 127.0.0.1 as a server does, which
-        # is also the address test_rate_limit_unique_keys asks for, so the count of the test
-        # before it (kept in Redis, unlike the memory store) is already at the limit.
-        "tests/test_basic.py::test_rate_limit_unique_keys": "remote_addr 127.0.0.1 shared with the previous test in Redis",
-    },
-}
+# Failures known and explained (extension -> {test id: cause}); none today.
+KNOWN: dict[str, dict[str, str]] = {}
 
 
 @pytest.mark.timeout(900)

@@ -33,7 +33,9 @@ def app() -> Quaver:
 
 
 async def get_where(app: Quaver, headers: dict[str, str]) -> dict[str, str]:
-    response = await app.test_client().get("/where", headers={"Host": "backend:8000", **headers})
+    response = await app.test_client().get(
+        "/where", headers={"Host": "backend:8000", **headers}, scope_base={"client": ("127.0.0.1", 40000)}
+    )
     assert response.status_code == 200
     return await response.get_json()
 

@@ -281,13 +281,13 @@ def _client_scope(
     scope_base: dict[str, Any] | None,
 ) -> dict[str, Any]:
     """The scope the test client sends for ``path`` as typed: ``raw_path`` keeps
-    its escapes (``%2F`` stays one), and client, server and state are filled in
-    as a server fills them, unless ``scope_base`` gives them."""
+    its escapes (``%2F`` stays one), server and state are filled in as a server
+    fills them, unless ``scope_base`` gives them. No client address, as on Quart's
+    client (``request.remote_addr`` is ``"<local>"`` unless ``scope_base`` gives ``client``)."""
     scope = make_test_scope(type_, unquote(path), method, headers, query_string, scheme, root_path, http_version)
     if not (scope_base and "raw_path" in scope_base):
         scope["raw_path"] = quote(path, safe=_PATH_SAFE).encode("ascii")
     scope["asgi"] = {"version": "3.0", "spec_version": "2.4"}
-    scope["client"] = ("127.0.0.1", 12345)
     scope["server"] = ("localhost", 443 if scheme in ("https", "wss") else 80)
     scope["state"] = {}
     if type_ == "websocket":

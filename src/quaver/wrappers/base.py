@@ -203,9 +203,11 @@ class BaseRequestWebsocket(SansIORequest):
         return tuple(server) if server else None  # type: ignore[return-value]
 
     @cached_property
-    def remote_addr(self) -> str | None:  # type: ignore[override]
+    def remote_addr(self) -> str:  # type: ignore[override]
+        """The client's address, or ``"<local>"`` when the server gives none
+        (a Unix socket, the test client), as in Quart."""
         client = self.scope.get("client")
-        return client[0] if client else None
+        return client[0] if client else "<local>"
 
     @property
     def script_root(self) -> str:
