@@ -118,8 +118,10 @@ class _Watch:
     __slots__ = ("request", "task", "watcher", "left", "over", "peeked")
 
     def __init__(self, request: Any) -> None:
+        task = asyncio.current_task()
+        assert task is not None  # servers run each request in a task
         self.request = request
-        self.task = asyncio.current_task()
+        self.task = task
         self.watcher: asyncio.Task[Any] | None = None
         self.left = False
         self.over = False
@@ -145,7 +147,7 @@ class _Watch:
             self.watcher = None
             return
         self.left = True
-        self.task.cancel(CLIENT_LEFT)  # type: ignore[union-attr]
+        self.task.cancel(CLIENT_LEFT)
 
     async def stop(self) -> None:
         self.over = True
