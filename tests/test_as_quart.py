@@ -259,3 +259,48 @@ def test_quartenv_file_is_read_under_the_alias(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "from-quartenv"
+
+
+def test_quaver_run_as_quart_serves_an_unmodified_quart_app(tmp_path: Path, free_port: int) -> None:
+    import time
+
+    import httpx
+
+    (tmp_path / "legacy.py").write_text(
+        "from quart import Quart, request\n"
+        "app = Quart(__name__)\n\n"
+        "@app.get('/')\n"
+        "async def index():\n"
+        "    return {'framework': type(app).__module__, 'agent': request.headers.get('User-Agent', '')[:5]}\n"
+    )
+    (tmp_path / ".quartenv").write_text("QUART_APP=legacy\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("QUART_APP", None)
+    server = subprocess.Popen(
+        [QUAVER, "run", "--as-quart", "--port", str(free_port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                response = httpx.get(f"http://127.0.0.1:{free_port}/", headers={"User-Agent": "httpx"}, timeout=5)
+                break
+            except httpx.TransportError:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    output = server.stdout.read().decode() if server.stdout else ""
+                    pytest.fail(f"quaver run --as-quart did not serve:\n{output}")
+                time.sleep(0.1)
+        assert response.json() == {"framework": "quaver.app", "agent": "httpx"}
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        if server.stdout:
+            server.stdout.close()

@@ -393,8 +393,10 @@ version_option = click.Option(
 
 
 def _as_quart(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
-    if value:
+    if value and not ctx.resilient_parsing:
         import_module("quaver.as_quart")  # the alias sits above the command line: named, not imported
+        if ctx.parent is not None and getattr(ctx.parent.command, "load_dotenv", False):
+            load_dotenv()  # given to 'run': the group read .quaverenv, not yet .quartenv
     return value
 
 
@@ -524,6 +526,10 @@ class QuaverGroup(AppGroup):
 @click.option("--reload/--no-reload", "reload", default=None, help="Restart when a source file changes (default: in debug mode).")
 @click.option("--certfile", "--cert", type=click.Path(exists=True, dir_okay=False), help="A certificate file, to serve HTTPS.")
 @click.option("--keyfile", "--key", type=click.Path(exists=True, dir_okay=False), help="The certificate's key file.")
+@click.option(
+    "--as-quart", is_flag=True, expose_value=False, is_eager=True, callback=_as_quart,
+    help="Run a Quart app unchanged (quaver.as_quart), as 'quaver --as-quart run'.",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
