@@ -448,3 +448,91 @@ async def test_request_started_and_finished_signals_are_sent(app: Quaver) -> Non
     with request_started.connected_to(started, app), request_finished.connected_to(finished, app):
         await app.test_client().get("/")
     assert seen == [("started", app, "/"), ("finished", app, 200)]
+
+
+# -- the dispatch steps an app may call itself (Quart's and Flask's names) -----
+async def test_preprocess_request_runs_the_before_request_hooks_and_gives_the_first_answer(app: Quaver) -> None:
+    ran: list[str] = []
+    shop = Blueprint("shop", __name__)
+
+    @app.url_value_preprocessor
+    def pull(endpoint, values) -> None:
+        ran.append(f"preprocessor {endpoint} {values}")
+
+    @app.before_request
+    async def app_hook() -> None:
+        ran.append("app")
+
+    @shop.before_request
+    def shop_hook() -> str:
+        ran.append("shop")
+        return "closed for stocktaking"
+
+    @shop.route("/items/<int:number>")
+    async def item(number: int) -> str:
+        return "never"
+
+    app.register_blueprint(shop)
+    async with app.test_request_context("/items/7") as ctx:
+        assert await app.preprocess_request() == "closed for stocktaking"
+        assert ran == ["preprocessor shop.item {'number': 7}", "app", "shop"]
+        ran.clear()
+        assert await app.preprocess_request(ctx) == "closed for stocktaking"
+        assert ran == ["preprocessor shop.item {'number': 7}", "app", "shop"]
+
+
+async def test_preprocess_request_is_none_when_no_hook_answers(app: Quaver) -> None:
+    @app.before_request
+    def quiet() -> None:
+        pass
+
+    @app.route("/")
+    async def index() -> str:
+        return "ok"
+
+    async with app.test_request_context("/"):
+        assert await app.preprocess_request() is None
+
+
+async def test_raise_routing_exception_raises_what_matching_the_url_gave(app: Quaver) -> None:
+    from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+    @app.route("/notes", methods=["GET"])
+    async def notes() -> str:
+        return "ok"
+
+    async with app.test_request_context("/nowhere") as ctx:
+        with pytest.raises(NotFound):
+            app.raise_routing_exception(ctx.request)
+    async with app.test_request_context("/notes", method="DELETE") as ctx:
+        with pytest.raises(MethodNotAllowed):
+            app.raise_routing_exception(ctx.request)
+
+
+async def test_make_shell_context_has_app_g_and_the_processors_names(app: Quaver) -> None:
+    @app.shell_context_processor
+    def extras() -> dict[str, object]:
+        return {"answer": 42}
+
+    async with app.app_context():
+        context = app.make_shell_context()
+        assert context["app"] is app
+        assert context["g"] is g
+        assert context["answer"] == 42
+
+
+async def test_app_test_app_is_a_test_app_class(app: Quaver) -> None:
+    from quaver.testing import TestApp
+
+    started: list[str] = []
+
+    class RecordingTestApp(TestApp):
+        async def startup(self) -> None:
+            started.append("startup")
+            await super().startup()
+
+    app.test_app_class = RecordingTestApp
+    async with app.test_app() as test_app:
+        assert isinstance(test_app, RecordingTestApp)
+    assert started == ["startup"]
+    assert isinstance(app.shutdown_event, app.event_class)

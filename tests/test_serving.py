@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import socket
 import ssl
@@ -15,6 +16,7 @@ import httpx
 import pytest
 import trustme
 
+from quaver import Quaver
 from server_process import ServerProcess
 
 APP = """\
@@ -204,3 +206,37 @@ def test_the_quaver_run_command_serves_the_app(tmp_path: Path, free_port: int) -
         assert server.wait_until_serving(url).json()["greeting"] == "hello"
         code = server.stop(signal.SIGINT)
     assert_clean_exit(server, code)
+
+
+async def test_run_task_serves_in_the_callers_loop_until_its_shutdown_trigger(free_port: int) -> None:
+    app = Quaver(__name__)
+    served: list[str] = []
+
+    @app.before_serving
+    async def hello() -> None:
+        served.append("before_serving")
+
+    @app.after_serving
+    async def goodbye() -> None:
+        served.append("after_serving")
+
+    @app.route("/")
+    async def index() -> str:
+        return "served beside other work"
+
+    stop = asyncio.Event()
+    server = asyncio.create_task(app.run_task(port=free_port, shutdown_trigger=stop.wait))
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(100):
+                try:
+                    response = await client.get(f"http://127.0.0.1:{free_port}/")
+                    break
+                except httpx.ConnectError:
+                    await asyncio.sleep(0.05)
+        assert response.status_code == 200
+        assert response.text == "served beside other work"
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
+    assert served == ["before_serving", "after_serving"]

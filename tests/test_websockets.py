@@ -691,3 +691,78 @@ async def test_sync_handler_and_hooks_run_in_the_thread_pool(app, client):
     assert (response.status_code, await response.get_data()) == (409, b"conflict on /sync/conflict")
     assert set(threads) == {"before", "handler", "error handler"}
     assert loop_thread not in threads.values()
+
+
+# -- the dispatch steps an app may call itself (Quart's names) ----------------
+def _socket_to(app, path):
+    """A websocket for ``path`` that is never connected (for a context of its own)."""
+    from werkzeug.datastructures import Headers
+
+    return app.websocket_class(path, b"", "ws", Headers({"Host": "localhost"}), "", "1.1", [], None, None, None, None)
+
+
+async def test_preprocess_websocket_runs_the_before_websocket_hooks_and_gives_the_first_answer(app):
+    ran = []
+    rooms = Blueprint("rooms", __name__)
+
+    @app.url_value_preprocessor
+    def pull(endpoint, values):
+        ran.append(f"preprocessor {endpoint} {values}")
+
+    @app.before_websocket
+    async def app_hook():
+        ran.append("app")
+
+    @rooms.before_websocket
+    def rooms_hook():
+        ran.append("rooms")
+        return "full", 403
+
+    @rooms.websocket("/rooms/<name>")
+    async def room(name):
+        pass
+
+    app.register_blueprint(rooms)
+    async with app.websocket_context(_socket_to(app, "/rooms/lobby")) as ctx:
+        assert await app.preprocess_websocket() == ("full", 403)
+        assert ran == ["preprocessor rooms.room {'name': 'lobby'}", "app", "rooms"]
+        ran.clear()
+        assert await app.preprocess_websocket(ctx) == ("full", 403)
+        assert len(ran) == 3
+
+
+async def test_dispatch_websocket_calls_the_handler_of_the_current_websocket(app):
+    from werkzeug.exceptions import NotFound
+
+    @app.websocket("/rooms/<name>")
+    async def room(name):
+        return f"no room called {name}", 404
+
+    async with app.websocket_context(_socket_to(app, "/rooms/attic")):
+        assert await app.dispatch_websocket() == ("no room called attic", 404)
+    async with app.websocket_context(_socket_to(app, "/nowhere")):
+        with pytest.raises(NotFound):
+            await app.dispatch_websocket()
+
+
+async def test_postprocess_websocket_runs_the_after_websocket_hooks(app):
+    seen = []
+
+    @app.after_websocket
+    async def stamp(response):
+        seen.append(response)
+        if response is not None:
+            response.headers["X-Seen"] = "yes"
+        return response
+
+    @app.websocket("/ws")
+    async def ws():
+        pass
+
+    async with app.websocket_context(_socket_to(app, "/ws")):
+        assert await app.postprocess_websocket(None) is None
+        refusal = Response("go away", 403)
+        answered = await app.postprocess_websocket(refusal)
+        assert answered is refusal
+        assert answered.headers["X-Seen"] == "yes"
+    assert seen == [None, refusal]

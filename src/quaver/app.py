@@ -35,7 +35,7 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from . import asgi
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request, _cv_websocket, request_ctx
+from .globals import _cv_app, _cv_request, _cv_websocket, g, request_ctx
 from .json.provider import DefaultJSONProvider
 from .routing import QuaverMap, QuaverRule, host_subdomain
 from .scaffold import QuaverScaffoldMixin, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
@@ -102,7 +102,10 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     session_interface = SecureCookieSessionInterface()
     test_client_class: type[QuaverClient] = QuaverClient
     test_cli_runner_class: type[QuaverCliRunner] = QuaverCliRunner
+    test_app_class: type[TestApp] = TestApp
     lock_class = asyncio.Lock
+    #: The class of ``shutdown_event`` (Quart's name).
+    event_class = asyncio.Event
 
     def __init__(
         self,
@@ -426,6 +429,31 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         rule = request.url_rule
         return await self._dispatch(request, self._plan(rule.endpoint if rule is not None else None))
 
+    async def preprocess_request(self, ctx: RequestContext | None = None) -> Any:
+        """Run the current request's url_value_preprocessors and before_request
+        functions (the app's, then its blueprints', as dispatch does); return
+        the first value one returns (the response to send instead of the
+        view's), or None."""
+        if ctx is None:
+            ctx = request_ctx._get_current_object()
+        request = ctx.request_websocket
+        plan = self._plan_of(ctx)
+        for preprocessor in plan.preprocessors:
+            preprocessor(request.endpoint, request.view_args)
+        for before in plan.before:
+            rv = await before()
+            if rv is not None:
+                return rv
+        return None
+
+    def raise_routing_exception(self, request: Any) -> Any:
+        """Raise the error matching ``request``'s URL gave (a 404, 405 or redirect)."""
+        error = request.routing_exception
+        try:
+            raise error
+        finally:
+            del error, request  # the traceback holds this frame: no cycle through these
+
     async def make_default_options_response(self) -> Response:
         """The answer to OPTIONS: 200 with an ``Allow`` header listing the methods."""
         adapter = request_ctx.url_adapter
@@ -716,10 +744,18 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
 
     def test_app(self) -> TestAppProtocol:
         """``async with app.test_app() as test_app:`` runs start-up and shutdown around the block."""
-        return TestApp(self)
+        return self.test_app_class(self)
 
     def test_cli_runner(self, **kwargs: Any) -> Any:
         return self.test_cli_runner_class(self, **kwargs)
+
+    def make_shell_context(self) -> dict[str, Any]:
+        """The names an interactive shell starts with: ``app``, ``g`` and what
+        the shell context processors return (call it in an app context)."""
+        context: dict[str, Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            context.update(processor())
+        return context
 
     # ------------------------------------------------------------------
     # ASGI

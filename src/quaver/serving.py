@@ -12,7 +12,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
@@ -172,6 +172,39 @@ class ServingMixin:
             keyfile=keyfile,
             **kwargs,
         )
+
+    def run_task(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5000,
+        debug: bool | None = None,
+        ca_certs: str | None = None,
+        certfile: str | None = None,
+        keyfile: str | None = None,
+        shutdown_trigger: Callable[..., Awaitable[None]] | None = None,
+    ) -> Coroutine[Any, Any, None]:
+        """A coroutine serving the app with Hypercorn on ``host:port`` until
+        ``shutdown_trigger()`` returns (or the task is cancelled), to run
+        beside other work in a loop of your own: ``await app.run_task()``.
+        ``host`` may be ``unix:/path`` or ``fd://n``. For development; in
+        production, run the app under an ASGI server."""
+        from hypercorn.asyncio import serve
+        from hypercorn.config import Config as HyperConfig
+
+        config = HyperConfig()
+        config.access_log_format = "%(h)s %(r)s %(s)s %(b)s %(D)s"
+        config.accesslog = self.logger  # type: ignore[attr-defined]
+        config.errorlog = self.logger  # type: ignore[attr-defined]
+        if host.startswith(("unix:", "fd:")):
+            config.bind = [host]
+        else:
+            config.bind = [f"[{host}]:{port}" if ":" in host else f"{host}:{port}"]
+        config.ca_certs = ca_certs
+        config.certfile = certfile
+        config.keyfile = keyfile
+        if debug is not None:
+            self.debug = debug  # type: ignore[attr-defined]
+        return serve(self, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
 
 
 def run_app(

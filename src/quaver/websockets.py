@@ -69,6 +69,47 @@ class WebsocketDispatchMixin:
         websocket._handler_finished = True
         return await self.finalize_websocket(rv, plan=plan, ctx=ctx)
 
+    async def preprocess_websocket(self, ctx: WebsocketContext | None = None) -> Any:
+        """Run the current websocket's url_value_preprocessors and
+        before_websocket functions (the app's, then its blueprints'); return
+        the first value one returns (a response refusing the websocket), or None."""
+        if ctx is None:
+            ctx = _cv_websocket.get()
+        websocket = ctx.request_websocket
+        plan = self._plan_of(ctx, True)
+        for preprocessor in plan.preprocessors:
+            preprocessor(websocket.endpoint, websocket.view_args)
+        for before in plan.before:
+            rv = await before()
+            if rv is not None:
+                return rv
+        return None
+
+    async def dispatch_websocket(self, ctx: WebsocketContext | None = None) -> Any:
+        """Call the handler of the current websocket and return its value
+        (None, or a response refusing the websocket); raise the routing error
+        if its URL matched no websocket rule."""
+        if ctx is None:
+            ctx = _cv_websocket.get()
+        websocket = ctx.request_websocket
+        if websocket.routing_exception is not None:
+            self.raise_routing_exception(websocket)
+        return await self._plan_of(ctx, True).view(**websocket.view_args)
+
+    async def postprocess_websocket(self, response: Response | None, ctx: WebsocketContext | None = None) -> Any:
+        """Pass ``response`` (None once the websocket was accepted) through the
+        after_this_websocket functions and the after_websocket hooks, save the
+        session, and return what the hooks returned."""
+        if ctx is None:
+            ctx = _cv_websocket.get()
+        plan = self._plan_of(ctx, True)
+        for func in ctx._after_request_functions:
+            response = await self.ensure_async(func)(response)
+        for func in plan.after:
+            response = await func(response)
+        await self._save_websocket_session(ctx, response)
+        return response
+
     async def finalize_websocket(
         self, rv: Any, from_error_handler: bool = False, plan: _Plan | None = None, ctx: Any = None
     ) -> Response | None:
