@@ -431,3 +431,51 @@ async def test_test_client_without_context_manager_keeps_nothing(app: Quaver) ->
     await app.test_client().get("/")
     assert not has_request_context()
     assert not has_app_context()
+
+
+# -- copying a context, and popping it unless it is kept (Quart's names) ------
+async def test_a_copied_app_context_shares_g_in_another_task(app: Quaver) -> None:
+    async with app.app_context() as ctx:
+        g.user = "ada"
+        copied = ctx.copy()
+
+    async def elsewhere() -> tuple[object, str]:
+        async with copied:
+            return current_app._get_current_object(), g.user
+
+    assert await asyncio.create_task(elsewhere()) == (app, "ada")
+
+
+async def test_a_copied_request_context_serves_the_same_request_in_another_task(app: Quaver) -> None:
+    app.secret_key = "not a secret"
+    async with app.test_request_context("/basket?item=tea") as ctx:
+        ctx.session["items"] = 1
+        copied = ctx.copy()
+        assert copied is not ctx
+        assert type(copied) is type(ctx)
+
+    async def elsewhere() -> tuple[str, int]:
+        async with copied:
+            return request.args["item"], copied.session["items"]
+
+    assert await asyncio.create_task(elsewhere()) == ("tea", 1)
+
+
+async def test_auto_pop_pops_a_context_nobody_keeps(app: Quaver) -> None:
+    ctx = app.test_request_context("/")
+    await ctx.push()
+    await ctx.auto_pop(None)
+    assert not ctx.preserved
+    assert not has_request_context()
+
+
+async def test_auto_pop_keeps_a_context_after_an_error_with_preserve_context_on_exception(app: Quaver) -> None:
+    app.config["PRESERVE_CONTEXT_ON_EXCEPTION"] = True
+    ctx = app.test_request_context("/broken")
+    await ctx.push()
+    await ctx.auto_pop(ValueError("the view failed"))
+    assert ctx.preserved
+    assert request.path == "/broken"  # still there to inspect
+    await ctx.pop(None)
+    assert not has_request_context()
+

@@ -64,6 +64,12 @@ class AppContext:
             self._url_adapter = self.app.create_url_adapter(None)
         return self._url_adapter
 
+    def copy(self) -> AppContext:
+        """A new app context for the same app sharing this one's ``g`` (to push in another task)."""
+        copied = self.__class__(self.app)
+        copied.g = self.g
+        return copied
+
     async def push(self) -> None:
         self._tokens.append(_cv_app.set(self))
         if appcontext_pushed.receivers:
@@ -93,6 +99,8 @@ class _RequestWebsocketContext:
     push, the session, flashes and the URL adapter."""
 
     _cv: Any = None
+    #: True once ``auto_pop`` kept the context pushed (Quart's name).
+    preserved = False
 
     def __init__(self, app: Quaver, request_websocket: Any, session: Any = None) -> None:
         self.app = app
@@ -127,6 +135,23 @@ class _RequestWebsocketContext:
     @session.setter
     def session(self, value: Any) -> None:
         self._session = value
+
+    def copy(self) -> Any:
+        """A new context of the same kind for the same request and session (to push in another task)."""
+        return self.__class__(self.app, self.request_websocket, self._session)
+
+    async def auto_pop(self, exc: BaseException | None) -> None:
+        """Pop the context, unless it is to be kept for the test that made the
+        request (``async with client:``) or, after an error, by
+        PRESERVE_CONTEXT_ON_EXCEPTION: then mark it ``preserved`` and leave it
+        pushed (the client pops what it kept when its block ends)."""
+        kept = self.request_websocket.scope.get("_quaver_preserve")
+        if kept is not None or (exc is not None and self.app.config["PRESERVE_CONTEXT_ON_EXCEPTION"]):
+            self.preserved = True
+            if kept is not None:
+                kept.append((self, exc))
+        else:
+            await self.pop(exc)
 
     def match_request(self) -> None:
         """Match the request's URL to a rule; errors are kept for dispatch."""
