@@ -19,11 +19,14 @@ from quaver import (
     request,
     session,
     url_for,
+    websocket,
 )
 from quaver.testing import (
     LifespanError,
     QuaverClient,
     TestHTTPConnection,
+    TestWebsocketConnection,
+    WebsocketResponseError,
     make_test_body_with_headers,
     make_test_headers_path_and_query_string,
     make_test_scope,
@@ -957,3 +960,41 @@ async def test_make_request_is_the_hook_every_request_goes_through(app: Quaver) 
     followed = await client.post("/moved", json={"title": "Brazil"}, follow_redirects=True)
     assert await followed.get_json() == {"json": {"TITLE": "Brazil"}, "query": {}}
     assert calls == [("/echo", "POST"), ("/moved", "POST"), ("/echo", "POST")]
+
+
+# -- the client's websocket connection class, and a refusal's parts -----------
+async def test_a_websocket_connection_class_set_on_the_client_makes_its_websockets(app: Quaver) -> None:
+    class CountingConnection(TestWebsocketConnection):
+        sent = 0
+
+        async def send(self, data: str | bytes) -> None:
+            type(self).sent += 1
+            await super().send(data)
+
+    @app.websocket("/echo")
+    async def echo() -> None:
+        await websocket.send(await websocket.receive())
+
+    client = app.test_client()
+    client.websocket_connection_class = CountingConnection
+    async with client.websocket("/echo") as ws:
+        assert isinstance(ws, CountingConnection)
+        await ws.send("ping")
+        assert await ws.receive() == "ping"
+    assert CountingConnection.sent == 1
+
+
+async def test_a_refused_websockets_status_headers_and_body_are_on_the_connection(app: Quaver) -> None:
+    @app.websocket("/private")
+    async def private() -> object:
+        return "members only", 401, {"WWW-Authenticate": "Basic"}
+
+    connection = app.test_client().websocket("/private")
+    assert connection.status_code is None
+    assert connection.headers is None
+    with pytest.raises(WebsocketResponseError):
+        async with connection as ws:
+            await ws.receive()
+    assert connection.status_code == 401
+    assert connection.headers["WWW-Authenticate"] == "Basic"
+    assert bytes(connection.response_data) == b"members only"

@@ -11,7 +11,7 @@ from urllib.parse import urljoin, urlsplit
 from werkzeug.datastructures import Headers
 from werkzeug.http import dump_cookie
 
-from .connections import TestHTTPConnection, build_response, decode_headers
+from .connections import TestHTTPConnection, TestWebsocketConnection, build_response, decode_headers
 from .cookies import CookieJar
 from .utils import _client_scope, _headers_path_and_query, make_test_body_with_headers, sentinel
 
@@ -30,6 +30,7 @@ class QuaverClient:
     """
 
     http_connection_class = TestHTTPConnection
+    websocket_connection_class = TestWebsocketConnection
 
     def __init__(self, app: Any, use_cookies: bool = True) -> None:
         self.app = app
@@ -244,9 +245,8 @@ class QuaverClient:
         auth: Any = None,
         subdomain: str | None = None,
     ) -> Any:
-        """A websocket: ``async with client.websocket(path) as ws:``."""
-        from .websocket import TestWebsocketConnection
-
+        """A websocket: ``async with client.websocket(path) as ws:`` (a
+        ``websocket_connection_class``)."""
         headers = Headers(headers) if headers is not None else Headers()
         if subprotocols:
             headers["Sec-WebSocket-Protocol"] = ", ".join(subprotocols)
@@ -254,7 +254,7 @@ class QuaverClient:
             "websocket", path, "GET", headers, query_string, scheme, root_path, http_version, scope_base,
             auth, subdomain,
         )
-        return TestWebsocketConnection(self.app, scope)
+        return self.websocket_connection_class(self.app, scope)
 
     async def get(self, *args: Any, **kwargs: Any) -> Any:
         return await self.open(*args, method="GET", **kwargs)

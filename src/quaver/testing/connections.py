@@ -276,6 +276,22 @@ class TestWebsocketConnection:
             if not message.get("more_body", False):
                 self._reject(build_response(self.app, self._status, self._raw_headers, bytes(self._body)))
 
+    # Quart's names for the refusal's parts, None (empty) until the app refuses.
+    @property
+    def status_code(self) -> int | None:
+        """The status of the response refusing the handshake."""
+        return self.response.status_code if self.response is not None else None
+
+    @property
+    def headers(self) -> Headers | None:
+        """The headers of the response refusing the handshake."""
+        return self.response.headers if self.response is not None else None
+
+    @property
+    def response_data(self) -> bytearray:
+        """The body of the response refusing the handshake, as it arrives."""
+        return self._body
+
     def _reject(self, response: Any) -> None:
         self.response = response
         self._finish(WebsocketResponseError(response))
