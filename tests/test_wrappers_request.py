@@ -1310,3 +1310,49 @@ async def test_body_that_stalls_gets_408_from_a_real_server(app: Quaver, free_po
         status, _ = await _status_and_body(reader)
         writer.close()
     assert status == 408
+
+
+# --- Quart's Body.clear and Request.body_class ------------------------------------------
+async def test_clearing_a_body_drops_the_data_it_holds() -> None:
+    from quaver.wrappers.request import Body
+
+    body = Body(None, None)
+    body.set_result(b"a large upload")
+    assert await body == b"a large upload"
+    body.clear()
+    assert await body == b""
+
+
+async def test_clearing_a_body_fed_by_hand_drops_unread_chunks_but_keeps_it_complete() -> None:
+    from quaver.wrappers.request import Body
+
+    body = Body(None, None)
+    body.append(b"dropped")
+    body.set_complete()
+    body.clear()
+    assert await asyncio.wait_for(body.read(), 1) == b""
+
+
+async def test_a_body_class_set_on_the_request_class_is_what_requests_read_into(app: Quaver) -> None:
+    from quaver.wrappers.request import Body
+
+    class CountingBody(Body):
+        reads = 0
+
+        async def read(self) -> bytes:
+            type(self).reads += 1
+            return await super().read()
+
+    class CountingRequest(app.request_class):  # type: ignore[name-defined, misc]
+        body_class = CountingBody
+
+    app.request_class = CountingRequest
+
+    @app.post("/upload")
+    async def upload() -> str:
+        assert isinstance(request.body, CountingBody)
+        return (await request.get_data()).decode()
+
+    response = await app.test_client().post("/upload", data=b"payload")
+    assert await response.get_data(as_text=True) == "payload"
+    assert CountingBody.reads == 1

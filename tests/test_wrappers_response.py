@@ -637,3 +637,23 @@ async def test_a_complete_length_alone_lets_a_range_be_answered() -> None:
     assert response.status_code == 206  # as in Quart; the range is clipped to the body
     assert response.headers["Content-Range"] == "bytes 0-5/6"
     assert await response.get_data() == b"abcdef"
+
+
+async def test_iter_encode_gives_a_streamed_bodys_chunks_as_bytes() -> None:
+    async def words():
+        yield "tea "
+        yield b"and "
+        yield "cake"
+
+    response = Response(words())
+    assert [chunk async for chunk in response.iter_encode()] == [b"tea ", b"and ", b"cake"]
+    assert [chunk async for chunk in Response("whole").iter_encode()] == [b"whole"]
+
+
+def test_an_io_body_names_its_stream_io_stream() -> None:
+    import io
+
+    from quaver.wrappers.response import IOBody
+
+    stream = io.BytesIO(b"12345")
+    assert IOBody(stream).io_stream is stream

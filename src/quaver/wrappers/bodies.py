@@ -272,6 +272,11 @@ class IOBody(FileBody):
     def __init__(self, io_stream: io.BytesIO, *, buffer_size: int | None = None) -> None:
         super().__init__(io_stream, io_stream.getbuffer().nbytes, buffer_size=buffer_size)
 
+    @property
+    def io_stream(self) -> io.BytesIO:
+        """The stream sent (Quart's name)."""
+        return self.file  # type: ignore[return-value]
+
 
 def _open_and_read(path: str, position: int, want: int, remaining: int | None) -> tuple[IO[bytes] | None, bytes]:
     """Open ``path`` and read its first chunk; the file comes back open only if more is left."""

@@ -170,6 +170,19 @@ class Body:
         """Give a body built by hand all its data at once."""
         self._feed({"type": "http.request", "body": bytes(data), "more_body": False})
 
+    def clear(self) -> None:
+        """Drop the body's data held in memory: what was read whole, and
+        chunks fed by hand not yet read. A complete body then reads as b""."""
+        queue: asyncio.Queue[dict[str, Any]] | None = getattr(self, "_queue", None)
+        if queue is not None:
+            ended = False
+            while not queue.empty():
+                ended = not queue.get_nowait().get("more_body", False) or ended
+            if ended:  # a reader still learns the body is complete
+                queue.put_nowait({"type": "http.request", "body": b"", "more_body": False})
+        if self._data is not None:
+            self._data = b""
+
 
 async def _too_large() -> dict[str, Any]:
     raise RequestEntityTooLarge()
@@ -217,6 +230,8 @@ class Request(BaseRequestWebsocket):
     #: Parses urlencoded and multipart bodies as they arrive (see ``quaver.formparser``).
     form_data_parser_class = FormDataParser
     parameter_storage_class = ImmutableMultiDict
+    #: The class of ``request.body``: a subclass set here is what the request reads into.
+    body_class = Body
     _receive: Receive | None = None
     _body: Body | None = None
     _form: MultiDict | None = None
@@ -245,7 +260,7 @@ class Request(BaseRequestWebsocket):
         super().__init__(method, scheme, path, query_string, headers, root_path, http_version, scope)
         self._max_content_length = max_content_length
         self._body_timeout = body_timeout
-        self._body = Body(self.content_length, max_content_length, body_timeout)
+        self._body = self.body_class(self.content_length, max_content_length, body_timeout)
         if send_push_promise is not None:
             self._send_push_promise = send_push_promise
 
@@ -301,7 +316,7 @@ class Request(BaseRequestWebsocket):
             timeout = self._body_timeout
             if timeout is None and config is not None:
                 timeout = config["BODY_TIMEOUT"]
-            body = self._body = Body(self._receive, max_length, timeout)
+            body = self._body = self.body_class(self._receive, max_length, timeout)
             if max_length is not None:
                 known = self.__dict__  # content_length without its descriptor, on the hot path
                 if "content_length" not in known:

@@ -191,6 +191,9 @@ class Response(SansIOResponse):
         else:
             await _aclose(iterator)
 
+    #: Quart's name for ``iter_body``.
+    iter_encode = iter_body
+
     async def _discard_body(self) -> None:
         """Replace the body with nothing, closing what it held open."""
         body = self.response
