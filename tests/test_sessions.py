@@ -518,3 +518,52 @@ async def test_subclass_awaiting_the_cookie_interface_works_in_requests(sapp: Qu
     await client.get("/set/colour/blue")
     assert await (await client.get("/get/colour")).get_data(as_text=True) == "blue"
     assert calls == ["open", "save", "open", "save"]
+
+
+# -- the base interface's methods are coroutines, as in Quart ----------------------
+async def test_an_interface_awaiting_the_bases_null_session_serves_it_without_a_secret_key() -> None:
+    class NullFallback(SessionInterface):
+        async def open_session(self, app: Any, request: Any) -> Any:
+            return None
+
+        async def save_session(self, app: Any, session: Any, response: Any) -> None:
+            pass
+
+        async def make_null_session(self, app: Any) -> Any:
+            null = await super().make_null_session(app)
+            null.origin = "base"
+            return null
+
+    app = Quaver(__name__)
+    app.session_interface = NullFallback()
+
+    @app.route("/")
+    async def index() -> str:
+        return f"{session.get('user', 'nobody')} from {session.origin}"
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "nobody from base"
+
+
+async def test_the_bases_null_session_is_given_when_a_sync_opener_returns_none() -> None:
+    class SyncNone(SessionInterface):
+        def open_session(self, app: Any, request: Any) -> Any:
+            return None
+
+    app = Quaver(__name__)
+    app.session_interface = SyncNone()
+
+    @app.route("/")
+    async def index() -> str:
+        return str(session.get("user"))
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "None"
+
+
+async def test_the_bases_open_and_save_are_left_to_subclasses() -> None:
+    interface = SessionInterface()
+    with pytest.raises(NotImplementedError):
+        await interface.open_session(Quaver(__name__), None)
+    with pytest.raises(NotImplementedError):
+        await interface.save_session(Quaver(__name__), None, None)

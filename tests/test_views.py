@@ -231,3 +231,26 @@ async def test_provide_automatic_options_can_be_turned_off(app: Quaver) -> None:
 
     app.add_url_rule("/", view_func=NoOptions.as_view("no_options"))
     assert (await app.test_client().options("/")).status_code == 405
+
+
+async def test_a_view_without_dispatch_request_fails_when_called(app: Quaver) -> None:
+    class Unfinished(View):
+        pass
+
+    app.add_url_rule("/", view_func=Unfinished.as_view("unfinished"))
+    app.config["TESTING"] = True
+    with pytest.raises(NotImplementedError):
+        await app.test_client().get("/")
+
+
+async def test_a_view_may_await_the_base_dispatch_request_as_in_quart(app: Quaver) -> None:
+    class Guarded(View):
+        async def dispatch_request(self, **kwargs: Any) -> str:
+            try:
+                return await super().dispatch_request(**kwargs)
+            except NotImplementedError:
+                return "the base leaves dispatch to subclasses"
+
+    app.add_url_rule("/", view_func=Guarded.as_view("guarded"))
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "the base leaves dispatch to subclasses"

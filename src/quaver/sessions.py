@@ -29,7 +29,25 @@ __all__ = (
 
 class SessionInterface(_FlaskSessionInterface):
     """The base for session backends: ``open_session(app, request)`` and
-    ``save_session(app, session, response)``, sync or async."""
+    ``save_session(app, session, response)``, sync or async.
+
+    As in Quart, the base's ``open_session``, ``save_session`` and
+    ``make_null_session`` are coroutines, so a subclass may ``await
+    super()...``; the app calls a sync override as it is.
+    """
+
+    async def make_null_session(self, app: Any) -> NullSession:  # type: ignore[override]
+        """The session given when a real one can't be opened (no secret key):
+        reading it works, writing to it raises."""
+        return self.null_session_class()
+
+    async def open_session(self, app: Any, request: Any) -> SessionMixin | None:  # type: ignore[override]
+        """The session for ``request``, or None to use a null session."""
+        raise NotImplementedError()
+
+    async def save_session(self, app: Any, session: Any, response: Any) -> None:  # type: ignore[override]
+        """Store ``session`` after ``response`` was made (a cookie on it, or a backend's store)."""
+        raise NotImplementedError()
 
 
 class SecureCookieSessionInterface(_FlaskSecureCookieSessionInterface, SessionInterface):
@@ -66,6 +84,19 @@ def _sync_methods(interface: Any) -> tuple[Any, Any]:
             method = None
         methods.append(method)
     return methods[0], methods[1]
+
+
+def _finished(value: Any) -> Any:
+    """``value``, or what the coroutine ``value`` returns when it finishes
+    without waiting (as the base ``make_null_session`` does)."""
+    if not inspect.iscoroutine(value):
+        return value
+    try:
+        value.send(None)
+    except StopIteration as done:
+        return done.value
+    value.close()
+    raise RuntimeError("A make_null_session that waits needs an async open_session too.")
 
 
 async def _maybe_await(value: Any) -> Any:
@@ -121,7 +152,7 @@ class AppSessionMixin:
         elif inspect.isawaitable(session):
             raise RuntimeError("An async session interface's session is opened when the context is pushed.")
         if session is None:
-            session = interface.make_null_session(self)
+            session = _finished(interface.make_null_session(self))
         return session
 
     async def _save_session(self, ctx: Any, response: Any) -> None:

@@ -51,9 +51,10 @@ class View:
     decorators: ClassVar[list[Callable[..., Any]]] = []
     init_every_request: ClassVar[bool] = True
 
-    def dispatch_request(self, **kwargs: Any) -> Any:
+    async def dispatch_request(self, **kwargs: Any) -> Any:
         """Handle the request, with the URL's variables as keyword arguments;
-        return what a view function would. May be ``async def``."""
+        return what a view function would. An override may be a plain ``def``
+        (run in the thread pool) or ``async def``."""
         raise NotImplementedError(f"{type(self).__name__} must define 'dispatch_request'.")
 
     @classmethod
