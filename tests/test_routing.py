@@ -1041,3 +1041,23 @@ async def test_bind_to_request_warns_when_the_host_is_not_under_server_name() ->
         with pytest.warns(UserWarning, match="doesn't match configured server name"):
             adapter = QuaverMap().bind_to_request(request, subdomain=None, server_name="example.com")
         assert adapter.subdomain == "<invalid>"
+
+
+async def test_a_rule_says_whether_it_answers_options_itself(app: Quaver) -> None:
+    from quaver.routing import QuaverRule
+
+    @app.route("/auto")
+    async def auto() -> str:
+        return "ok"
+
+    @app.route("/manual", methods=["GET", "OPTIONS"], provide_automatic_options=False)
+    async def manual() -> str:
+        return "the view's own answer"
+
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    assert rules["auto"].provide_automatic_options is True
+    assert rules["manual"].provide_automatic_options is False
+    assert QuaverRule("/bare").provide_automatic_options is False
+    assert QuaverRule("/given", provide_automatic_options=True).provide_automatic_options is True
+    response = await app.test_client().options("/manual")
+    assert await response.get_data(as_text=True) == "the view's own answer"

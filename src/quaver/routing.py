@@ -21,6 +21,13 @@ from werkzeug.routing import ValidationError
 class QuaverRule(Rule):
     """A URL rule; ``websocket=True`` makes it match websocket requests only."""
 
+    #: Answer OPTIONS for this rule with its allowed methods (set by ``add_url_rule``).
+    provide_automatic_options = False
+
+    def __init__(self, string: str, *args: Any, provide_automatic_options: bool = False, **kwargs: Any) -> None:
+        super().__init__(string, *args, **kwargs)
+        self.provide_automatic_options = provide_automatic_options
+
 
 class _Candidate:
     """Rules sharing one dynamic pattern, as Werkzeug's matcher keeps them in one state."""
