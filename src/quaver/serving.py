@@ -21,6 +21,7 @@ from flask.sansio.scaffold import setupmethod
 from .signals import got_background_exception, got_serving_exception
 from .typing import AfterServingCallable, BeforeServingCallable, WhileServingCallable
 from .utils import MustReloadError, caller_loop, observe_changes, restart
+from .watchdog import start_watchdog, stop_watchdog
 
 T = Callable[..., Any]
 T_before_serving = TypeVar("T_before_serving", bound=BeforeServingCallable)
@@ -60,6 +61,7 @@ class ServingMixin:
         """Run before_serving functions and start while_serving generators."""
         self._got_first_request = False
         self.shutdown_event = asyncio.Event()
+        start_watchdog(self)  # BLOCKING_WARNING_THRESHOLD (0.1 s in debug mode): nothing per request
         try:
             async with self.app_context():
                 for func in self.before_serving_funcs:
@@ -93,6 +95,8 @@ class ServingMixin:
         except Exception as error:
             await self.handle_serving_exception(error)
             raise
+        finally:
+            stop_watchdog(self)  # and log the summary of the blocks it saw
 
     async def _wait_for_background_tasks(self) -> None:
         """Wait for background tasks up to BACKGROUND_TASK_SHUTDOWN_TIMEOUT;
