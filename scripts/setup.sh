@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Creates .venv (if needed) and installs Quaver with its test, bench, films and extensions extras.
+# Creates .venv (if needed) and installs Quaver with its test, bench, films, extensions and pubsub extras.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # The browser test (tests/test_example_chat.py) drives Debian's chromium through Playwright.
@@ -23,5 +23,5 @@ if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
-.venv/bin/python -m pip install -q -e '.[test,bench,films,extensions]' 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -m pip install -q -e '.[test,bench,films,extensions,pubsub]' 2>&1 | grep -v "^WARNING: Location" || true
 .venv/bin/python -c "import quaver, pytest, httpx, uvicorn, quart, starlette, websockets, playwright, asyncpg, trustme, aioquic, granian" 
