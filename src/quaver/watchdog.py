@@ -55,10 +55,12 @@ _ADVICE = (
 
 def blocking_threshold(app: Any) -> float | None:
     """The threshold in seconds the app's config asks for, or None when off:
-    BLOCKING_WARNING_THRESHOLD, and when it is None, 0.1 in debug mode."""
+    BLOCKING_WARNING_THRESHOLD, and when it is None, 0.1 in debug mode
+    (not under TESTING, where the test client's start-up shares the loop
+    with the test's own code)."""
     value = app.config.get("BLOCKING_WARNING_THRESHOLD")
     if value is None:
-        return DEBUG_THRESHOLD if app.debug else None
+        return DEBUG_THRESHOLD if app.debug and not app.testing else None
     if not value:  # 0 or False: off, in debug mode too
         return None
     return float(value)
