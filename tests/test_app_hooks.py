@@ -536,3 +536,47 @@ async def test_app_test_app_is_a_test_app_class(app: Quaver) -> None:
         assert isinstance(test_app, RecordingTestApp)
     assert started == ["startup"]
     assert isinstance(app.shutdown_event, app.event_class)
+
+
+async def test_a_subclass_overriding_the_dispatch_steps_has_them_called() -> None:
+    calls: list[str] = []
+
+    class Audited(Quaver):
+        async def preprocess_request(self, ctx=None):  # type: ignore[no-untyped-def]
+            calls.append("preprocess_request")
+            return await super().preprocess_request(ctx)
+
+        async def dispatch_request(self, ctx=None):  # type: ignore[no-untyped-def]
+            calls.append("dispatch_request")
+            return f"audited: {await super().dispatch_request(ctx)}"
+
+    app = Audited(__name__)
+
+    @app.before_request
+    def hook() -> None:
+        calls.append("before_request")
+
+    @app.route("/")
+    async def index() -> str:
+        return "the view"
+
+    response = await app.test_client().get("/")
+    assert await response.get_data(as_text=True) == "audited: the view"
+    assert calls == ["preprocess_request", "before_request", "dispatch_request"]
+    assert (await app.test_client().get("/missing")).status_code == 404
+
+
+async def test_a_subclass_whose_preprocess_request_answers_skips_the_view() -> None:
+    class Closed(Quaver):
+        async def preprocess_request(self, ctx=None):  # type: ignore[no-untyped-def]
+            return "closed", 503
+
+    app = Closed(__name__)
+
+    @app.route("/")
+    async def index() -> str:
+        return "open"
+
+    response = await app.test_client().get("/")
+    assert response.status_code == 503
+    assert await response.get_data(as_text=True) == "closed"

@@ -766,3 +766,39 @@ async def test_postprocess_websocket_runs_the_after_websocket_hooks(app):
         assert answered is refusal
         assert answered.headers["X-Seen"] == "yes"
     assert seen == [None, refusal]
+
+
+async def test_an_app_class_overriding_the_websocket_steps_has_them_called():
+    from quaver import Quaver
+
+    calls = []
+
+    class Audited(Quaver):
+        async def preprocess_websocket(self, ctx=None):
+            calls.append("preprocess_websocket")
+            return await super().preprocess_websocket(ctx)
+
+        async def dispatch_websocket(self, ctx=None):
+            calls.append("dispatch_websocket")
+            return await super().dispatch_websocket(ctx)
+
+        async def postprocess_websocket(self, response, ctx=None):
+            calls.append(f"postprocess_websocket {response}")
+            return await super().postprocess_websocket(response, ctx)
+
+    app = Audited(__name__)
+
+    @app.websocket("/echo")
+    async def echo():
+        await websocket.send(await websocket.receive())
+
+    async with app.test_client().websocket("/echo") as ws:
+        await ws.send("hi")
+        assert await ws.receive() == "hi"
+    for _ in range(10):
+        if len(calls) == 3:
+            break
+        await asyncio.sleep(0.01)
+    assert calls == ["preprocess_websocket", "dispatch_websocket", "postprocess_websocket None"]
+    refusal = await refused(app.test_client(), "/nowhere")
+    assert refusal.status_code == 404

@@ -454,6 +454,35 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         finally:
             del error, request  # the traceback holds this frame: no cycle through these
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A subclass overriding ``preprocess_request`` or ``dispatch_request``
+        (as a Quart app may) gets a ``full_dispatch_request`` calling each step
+        by name; Quaver's own dispatch runs them inline, without the calls."""
+        super().__init_subclass__(**kwargs)
+        if cls.full_dispatch_request is Quaver.full_dispatch_request and any(
+            getattr(cls, step) is not getattr(Quaver, step) for step in ("preprocess_request", "dispatch_request")
+        ):
+            cls.full_dispatch_request = Quaver._full_dispatch_request_by_steps  # type: ignore[method-assign]
+
+    async def _full_dispatch_request_by_steps(self, ctx: RequestContext | None = None) -> Response:
+        """``full_dispatch_request`` through the overridable steps: the before
+        hooks by ``preprocess_request``, the view by ``dispatch_request``."""
+        if ctx is None:
+            ctx = request_ctx._get_current_object()
+        self._got_first_request = True
+        request = ctx.request_websocket
+        if request.url_rule is None and request.routing_exception is None:
+            self._match(request, ctx)
+        try:
+            if request_started.receivers:
+                await request_started.send_async(self, _sync_wrapper=self.ensure_async)
+            rv = await self.preprocess_request(ctx)
+            if rv is None:
+                rv = await self.dispatch_request(ctx)
+        except Exception as error:
+            rv = await self.handle_user_exception(error)
+        return await self.finalize_request(rv, ctx=ctx)
+
     async def make_default_options_response(self) -> Response:
         """The answer to OPTIONS: 200 with an ``Allow`` header listing the methods."""
         adapter = request_ctx.url_adapter

@@ -110,6 +110,47 @@ class WebsocketDispatchMixin:
         await self._save_websocket_session(ctx, response)
         return response
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """An app class overriding ``preprocess_websocket``,
+        ``dispatch_websocket`` or ``postprocess_websocket`` (as a Quart app may)
+        gets a ``full_dispatch_websocket`` calling each step by name; Quaver's
+        own dispatch runs them inline."""
+        super().__init_subclass__(**kwargs)
+        mixin = WebsocketDispatchMixin
+        if cls.full_dispatch_websocket is mixin.full_dispatch_websocket and any(
+            getattr(cls, step) is not getattr(mixin, step)
+            for step in ("preprocess_websocket", "dispatch_websocket", "postprocess_websocket")
+        ):
+            cls.full_dispatch_websocket = mixin._full_dispatch_websocket_by_steps  # type: ignore[method-assign]
+
+    async def _full_dispatch_websocket_by_steps(self, ctx: WebsocketContext | None = None) -> Response | None:
+        """``full_dispatch_websocket`` through the overridable steps."""
+        if ctx is None:
+            ctx = _cv_websocket.get()
+        self._got_first_request = True
+        websocket = ctx.request_websocket
+        if websocket.url_rule is None and websocket.routing_exception is None:
+            self._match(websocket, ctx)
+        try:
+            if websocket_started.receivers:
+                await websocket_started.send_async(self, _sync_wrapper=self.ensure_async)
+            rv = await self.preprocess_websocket(ctx)
+            if rv is None:
+                rv = await self.dispatch_websocket(ctx)
+        except Exception as error:
+            websocket._handler_finished = True
+            rv = await self.handle_user_exception(error)
+        websocket._handler_finished = True
+        response = None
+        if isinstance(rv, HTTPException):
+            response = self._exception_response(rv)
+        elif rv is not None:
+            response = self._sendable(await self.make_response(rv))
+        response = await self.postprocess_websocket(response, ctx)
+        if websocket_finished.receivers:
+            await websocket_finished.send_async(self, _sync_wrapper=self.ensure_async, response=response)
+        return response
+
     async def finalize_websocket(
         self, rv: Any, from_error_handler: bool = False, plan: _Plan | None = None, ctx: Any = None
     ) -> Response | None:
