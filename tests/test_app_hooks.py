@@ -580,3 +580,20 @@ async def test_a_subclass_whose_preprocess_request_answers_skips_the_view() -> N
     response = await app.test_client().get("/")
     assert response.status_code == 503
     assert await response.get_data(as_text=True) == "closed"
+
+
+async def test_do_teardown_request_runs_the_teardown_functions_of_the_context_given(app: Quaver) -> None:
+    torn: list[object] = []
+
+    @app.teardown_request
+    def note(exc: BaseException | None) -> None:
+        torn.append((request.path, exc))
+
+    @app.route("/page")
+    async def page() -> str:
+        return "ok"
+
+    error = ValueError("gone wrong")
+    async with app.test_request_context("/page") as ctx:
+        await app.do_teardown_request(error, ctx)
+        assert torn == [("/page", error)]

@@ -802,3 +802,19 @@ async def test_an_app_class_overriding_the_websocket_steps_has_them_called():
     assert calls == ["preprocess_websocket", "dispatch_websocket", "postprocess_websocket None"]
     refusal = await refused(app.test_client(), "/nowhere")
     assert refusal.status_code == 404
+
+
+async def test_do_teardown_websocket_runs_the_teardown_functions_of_the_context_given(app):
+    torn = []
+
+    @app.teardown_websocket
+    def note(exc):
+        torn.append(exc)
+
+    @app.websocket("/ws")
+    async def ws():
+        pass
+
+    async with app.websocket_context(_socket_to(app, "/ws")) as ctx:
+        await app.do_teardown_websocket(None, ctx)
+        assert torn == [None]

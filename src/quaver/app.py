@@ -704,9 +704,9 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     # ------------------------------------------------------------------
     # Teardown
     # ------------------------------------------------------------------
-    async def do_teardown_request(self, exc: BaseException | None = None) -> None:
-        """Run the teardown_request functions of the current request."""
-        for func in self._plan_of(_cv_request.get()).teardown:
+    async def do_teardown_request(self, exc: BaseException | None = None, ctx: RequestContext | None = None) -> None:
+        """Run the teardown_request functions of the current request (or ``ctx``'s)."""
+        for func in self._plan_of(ctx if ctx is not None else _cv_request.get()).teardown:
             try:
                 await func(exc)
             except Exception as error:

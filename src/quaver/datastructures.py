@@ -31,9 +31,19 @@ class FileStorage(_WerkzeugFileStorage):
         else:
             shutil.copyfileobj(self.stream, destination, buffer_size)
 
-    async def load(self) -> bytes:
-        """Return the whole file's content."""
-        return await asyncio.get_running_loop().run_in_executor(None, self.stream.read)
+    async def load(self, source: str | os.PathLike[str] | None = None, buffer_size: int = 16384) -> bytes | None:
+        """Return the whole file's content; or, given ``source`` (Quart's form),
+        read the file at that path into this storage, named after it."""
+        loop = asyncio.get_running_loop()
+        if source is None:
+            return await loop.run_in_executor(None, self.stream.read)
+        self.filename = os.path.basename(os.fspath(source))
+        await loop.run_in_executor(None, self._load_sync, source, buffer_size)
+        return None
+
+    def _load_sync(self, source: str | os.PathLike[str], buffer_size: int) -> None:
+        with open(source, "rb") as src:
+            shutil.copyfileobj(src, self.stream, buffer_size)
 
     def save_sync(self, destination: str | os.PathLike[str] | IO[bytes], buffer_size: int = 1024 * 1024) -> None:
         """Write the file from sync code (for a view running in the thread pool)."""

@@ -223,9 +223,11 @@ class WebsocketDispatchMixin:
             server_error = await self.ensure_async(handler)(server_error)
         return await self.finalize_websocket(server_error, from_error_handler=True)
 
-    async def do_teardown_websocket(self, exc: BaseException | None = None) -> None:
-        """Run the teardown_websocket functions of the current websocket."""
-        for func in self._plan_of(_cv_websocket.get(), True).teardown:
+    async def do_teardown_websocket(
+        self, exc: BaseException | None = None, ctx: WebsocketContext | None = None
+    ) -> None:
+        """Run the teardown_websocket functions of the current websocket (or ``ctx``'s)."""
+        for func in self._plan_of(ctx if ctx is not None else _cv_websocket.get(), True).teardown:
             try:
                 await func(exc)
             except Exception as error:
