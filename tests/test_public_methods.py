@@ -112,6 +112,27 @@ BOTH_WAYS = {
     ("Blueprint", "open_resource"): "as Quart.open_resource",
 }
 
+#: Quart's parameter names Quaver spells otherwise (the same argument, in the same place).
+RENAMED_PARAMETERS = {
+    "request_context": "ctx",
+    "websocket_context": "ctx",
+    "result": "rv",
+    "exception_info": "exc_info",
+    "instance": "obj",  # is_null_session's, as Flask spells it
+    "open_resource path": "resource",
+    "open_instance_resource path": "resource",
+}
+
+#: Methods whose positional parameters differ from Quart's, each with the reason.
+SIGNATURE_DIFFERS = {
+    ("Quart", "finalize_request"): "Quaver's is (rv, from_error_handler, plan, ctx), Quart's (result, "
+    "request_context, from_error_handler): the app's dispatch calls it with keywords; an override in Quart's "
+    "form is not called correctly (changing it means changing the dispatch path)",
+    ("Quart", "finalize_websocket"): "as finalize_request",
+    ("Quart", "process_response"): "Quaver's is (response, plan, ctx), Quart's (response, request_context): "
+    "called by keyword from finalize_request; as finalize_request",
+}
+
 _READ_QUART = r"""
 import ast, json, sys
 from importlib.util import find_spec
@@ -161,10 +182,12 @@ for path in sorted(root.rglob("*.py")):
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
         if not isinstance(node, ast.ClassDef):
             continue
-        names, instance = {}, []
+        names, instance, params = {}, [], {}
         for item in node.body:
             if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 names.setdefault(item.name, kind_of(item))
+                if "property" not in kind_of(item) and not item.name.startswith("_"):
+                    params.setdefault(item.name, [a.arg for a in item.args.posonlyargs + item.args.args])
                 if item.name == "__init__":
                     instance.extend(self_attributes(item))
             elif isinstance(item, ast.Assign):
@@ -174,7 +197,8 @@ for path in sorted(root.rglob("*.py")):
         for attribute in instance:
             names.setdefault(attribute, "instance")
         public = {name: kind for name, kind in names.items() if not name.startswith("_")}
-        classes[f"{module}:{node.name}"] = {"names": public, "bases": [ast.unparse(b) for b in node.bases]}
+        bases = [ast.unparse(b) for b in node.bases]
+        classes[f"{module}:{node.name}"] = {"names": public, "bases": bases, "params": params}
 json.dump(classes, sys.stdout)
 """
 
@@ -189,6 +213,16 @@ def _read_quart() -> dict[str, Any]:
 
 _CLASSES = _read_quart()
 _BY_NAME = {key.partition(":")[2]: key for key in _CLASSES}
+
+
+def _quart_params(key: str) -> dict[str, list[str]]:
+    """The positional parameters of a Quart class's public methods (``self`` included), bases' too."""
+    params = dict(_CLASSES[key]["params"])
+    for base in _CLASSES[key]["bases"]:
+        if base in _BY_NAME:
+            for name, names in _quart_params(_BY_NAME[base]).items():
+                params.setdefault(name, names)
+    return params
 
 
 def _quart_names(key: str) -> dict[str, str]:
@@ -305,6 +339,34 @@ async def test_quavers_methods_are_async_where_quarts_are(quart_module: str, qua
     assert wrong == [], f"{cls.__qualname__}: {wrong}"
 
 
+@pytest.mark.parametrize(("quart_module", "quart_class"), sorted(COMPARED))
+def test_quavers_methods_take_quarts_positional_arguments(quart_module: str, quart_class: str) -> None:
+    """A call in Quart's form, positional arguments in Quart's order, means the same to Quaver."""
+    cls = _quaver_class(quart_module, quart_class)
+    wrong = []
+    for name, quart_params in sorted(_quart_params(f"{quart_module}:{quart_class}").items()):
+        if (quart_class, name) in LEFT_OUT or (quart_class, name) in SIGNATURE_DIFFERS or not hasattr(cls, name):
+            continue
+        found = inspect.getattr_static(cls, name)
+        function = getattr(found, "__func__", found)
+        if not callable(function) or isinstance(function, type):
+            continue
+        try:
+            signature = inspect.signature(function)
+        except (TypeError, ValueError):
+            continue
+        kinds = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        quaver_params = [p.name for p in signature.parameters.values() if p.kind in kinds]
+        takes_more = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in signature.parameters.values())
+        expected = [
+            RENAMED_PARAMETERS.get(f"{name} {param}", RENAMED_PARAMETERS.get(param, param)) for param in quart_params
+        ]
+        given = quaver_params[: len(expected)]
+        if given != expected[: len(given)] or (len(given) < len(expected) and not takes_more):
+            wrong.append(f"{name}{tuple(quart_params[1:])} is {name}{tuple(quaver_params[1:])}")
+    assert wrong == [], f"{cls.__qualname__}: {wrong}"
+
+
 def _awaitable(value: Any) -> bool:
     """True if ``value`` can be awaited (a coroutine is closed unawaited)."""
     if inspect.iscoroutine(value):
@@ -319,6 +381,9 @@ def test_what_is_left_out_is_really_missing_and_quart_has_it() -> None:
         module, _ = keys[quart_class]
         assert name in _quart_names(f"{module}:{quart_class}")
         assert not hasattr(_quaver_class(module, quart_class), name)
+    for quart_class, name in SIGNATURE_DIFFERS:
+        module, _ = keys[quart_class]
+        assert name in _quart_params(f"{module}:{quart_class}")
     for quart_class, name in BOTH_WAYS:
         module, _ = keys[quart_class]
         assert _quart_names(f"{module}:{quart_class}")[name] == "coroutine function"
