@@ -92,6 +92,23 @@ def make_app(threshold: float | None = 0.1) -> Quaver:
         re.match(r"(a+)+$", "a" * 23 + "b")  # a C call holding the GIL
         return "matched"
 
+    @app.route("/fails")
+    async def fails() -> str:
+        raise KeyError("nothing here")
+
+    @app.errorhandler(KeyError)
+    async def on_key_error(error: KeyError) -> tuple[str, int]:
+        time.sleep(0.3)  # the blocking error handler
+        return "handled", 500
+
+    @app.route("/later")
+    async def later() -> str:
+        app.add_background_task(send_mail)
+        return "queued"
+
+    async def send_mail() -> None:
+        time.sleep(0.3)  # the blocking background task
+
     @app.websocket("/ws")
     async def ws() -> None:
         await websocket.accept()
@@ -165,6 +182,19 @@ def test_blocking_websocket_handler_is_reported_as_the_websocket(kind: str, free
     [warning] = records.blocks()
     assert "websocket /ws (endpoint 'ws'), in the view ws()" in warning
     assert f"line {line_of('the blocking websocket')}, in ws" in warning
+
+
+@pytest.mark.parametrize("kind", SERVERS)
+def test_blocking_error_handler_and_background_task_are_reported_as_such(kind: str, free_port: int) -> None:
+    with serving(kind, make_app(), free_port) as (url, records):
+        assert httpx.get(f"{url}/fails").text == "handled"
+        assert httpx.get(f"{url}/later").text == "queued"
+        time.sleep(0.6)  # the task runs after the response
+    handler, task = records.blocks()
+    assert "GET /fails (endpoint 'fails'), in the error handler on_key_error()" in handler
+    assert f"line {line_of('the blocking error handler')}, in on_key_error" in handler
+    assert "in a background task send_mail()" in task and "GET /later" not in task
+    assert f"line {line_of('the blocking background task')}, in send_mail" in task
 
 
 @pytest.mark.parametrize("kind", SERVERS)

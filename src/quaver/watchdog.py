@@ -286,7 +286,9 @@ class Watchdog:
                     break
         roles = _roles(self.app)
         role = next((roles[f.f_code] for f in frames if f.f_code in roles), None)
-        if role is None and user:
+        if role == "in a background task" and user:
+            role = f"in a background task {user[0].f_code.co_name}()"
+        elif role is None and user:
             role = f"in {user[0].f_code.co_name}()"
         if served is None:
             return role or "outside any request"
@@ -349,6 +351,10 @@ def _roles(app: Any) -> dict[Any, str]:
             for name, method in vars(view_class).items():
                 if callable(method) and hasattr(method, "__code__"):
                     roles.setdefault(method.__code__, f"in the view {view_class.__name__}.{name}()")
+    spawner = getattr(type(app), "add_background_task", None)  # its _run closure runs each background task
+    for const in getattr(getattr(spawner, "__code__", None), "co_consts", ()):
+        if getattr(const, "co_name", None) == "_run":
+            roles[const] = "in a background task"
     for handlers in app.error_handler_spec.values():
         for by_class in handlers.values():
             add(by_class.values(), "error handler")
