@@ -9,6 +9,8 @@ if [ ! -x /usr/bin/chromium ]; then
     $SUDO apt-get update -q
     $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium
 fi
+# examples/chat behind a proxy (tests/test_example_chat.py) runs Debian's nginx.
+bash scripts/nginx.sh
 # examples/api serves Swagger UI's scripts from the swagger-ui-dist npm package (no CDN).
 if [ ! -f examples/api/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
     if ! command -v npm >/dev/null; then
