@@ -35,6 +35,7 @@ import asyncio
 import importlib
 import json
 import logging
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from .base import (
@@ -95,7 +96,7 @@ class PubSub:
             self.url = app.config.get("PUBSUB_URL", "memory://")
         app.extensions["pubsub"] = self
 
-        async def serving() -> Any:
+        async def serving() -> AsyncGenerator[None, None]:
             await self.start()
             yield
             await self.close()
