@@ -594,6 +594,19 @@ def test_shell_runs_piped_code_in_the_app_context(project: Path) -> None:
     assert "App: shellapp" in result.output
 
 
+def test_the_shell_starts_with_a_subclass_make_shell_context(project: Path) -> None:
+    (project / "shellsub.py").write_text(
+        "from quaver import Quaver\n\n"
+        "class App(Quaver):\n"
+        "    def make_shell_context(self):\n"
+        "        return {**super().make_shell_context(), 'extra': 'from-subclass'}\n\n"
+        "app = App('shellsub')\n"
+    )
+    result = quaver("--app", "shellsub", "shell", input="print(extra, app.name)\n")
+    assert result.exit_code == 0, result.output
+    assert "from-subclass shellsub" in result.output
+
+
 def test_the_shell_of_the_installed_command_reads_standard_input(project: Path) -> None:
     (project / "shellapp.py").write_text(SHELL_APP)
     completed = subprocess.run(

@@ -1356,3 +1356,23 @@ async def test_a_body_class_set_on_the_request_class_is_what_requests_read_into(
     response = await app.test_client().post("/upload", data=b"payload")
     assert await response.get_data(as_text=True) == "payload"
     assert CountingBody.reads == 1
+
+
+async def test_a_body_class_serves_requests_without_a_body_too(app: Quaver) -> None:
+    from quaver.wrappers.request import Body
+
+    class MarkedBody(Body):
+        pass
+
+    class MarkedRequest(app.request_class):  # type: ignore[name-defined, misc]
+        body_class = MarkedBody
+
+    app.request_class = MarkedRequest
+
+    @app.get("/slow")
+    async def slow() -> str:
+        await asyncio.sleep(0)  # waits: the disconnect watch looks at the (empty) body
+        return f"{type(request.body).__name__} {await request.get_data()!r}"
+
+    response = await app.test_client().get("/slow")
+    assert await response.get_data(as_text=True) == "MarkedBody b''"

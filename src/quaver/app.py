@@ -403,12 +403,12 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 rv = await self._dispatch(request, plan)
         except Exception as error:
             rv = await self.handle_user_exception(error)
-            response = await self.finalize_request(rv, plan=plan, ctx=ctx)
+            response = await self.finalize_request(rv, ctx)
             # The error's traceback holds this frame: without these names no
             # cycle keeps the request (and its body) until a collection.
             rv = request = ctx = None
             return response
-        return await self.finalize_request(rv, plan=plan, ctx=ctx)
+        return await self.finalize_request(rv, ctx)
 
     async def _dispatch(self, request: Any, plan: _Plan) -> Any:
         error = request.routing_exception
@@ -481,7 +481,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 rv = await self.dispatch_request(ctx)
         except Exception as error:
             rv = await self.handle_user_exception(error)
-        return await self.finalize_request(rv, ctx=ctx)
+        return await self.finalize_request(rv, ctx)
 
     async def make_default_options_response(self) -> Response:
         """The answer to OPTIONS: 200 with an ``Allow`` header listing the methods."""
@@ -493,17 +493,20 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
 
     async def finalize_request(
         self,
-        rv: Any,
+        result: Any,
+        request_context: RequestContext | None = None,
         from_error_handler: bool = False,
-        plan: _Plan | None = None,
-        ctx: RequestContext | None = None,
     ) -> Response:
-        """Turn a view's value into a response and run the after hooks."""
-        response = self._exception_response(rv) if isinstance(rv, HTTPException) else await self.make_response(rv)
+        """Turn a view's value into a response and run the after hooks (Quart's
+        arguments, so an override written for Quart is called right)."""
+        if isinstance(result, HTTPException):
+            response = self._exception_response(result)
+        else:
+            response = await self.make_response(result)
         if response.__class__ is not self.response_class:
             response = self._sendable(response)
         try:
-            response = await self.process_response(response, plan, ctx)
+            response = await self.process_response(response, request_context)
             if request_finished.receivers:
                 await request_finished.send_async(self, _sync_wrapper=self.ensure_async, response=response)
         except Exception:
@@ -512,10 +515,10 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
-    async def process_response(self, response: Response, plan: _Plan | None = None, ctx: Any = None) -> Response:
+    async def process_response(self, response: Response, request_context: RequestContext | None = None) -> Response:
         """Run ``after_this_request`` functions, after_request hooks, and save the session."""
-        if ctx is None:
-            ctx = request_ctx._get_current_object()
+        ctx = request_ctx._get_current_object() if request_context is None else request_context
+        plan = ctx._plan
         if plan is None:
             plan = self._plan_of(ctx)
         for func in ctx._after_request_functions:

@@ -16,7 +16,6 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.urls import iri_to_uri
 
 from .ctx import RequestContext
-from .wrappers.request import Body
 from .wrappers.response import FileBody
 from .wrappers.websocket import WebsocketDisconnected, close_message
 from .signals import websocket_received, websocket_sent
@@ -171,11 +170,11 @@ def _body_is_whole(request: Any) -> bool | None:
         request._scan_entity_headers()
     length = known["content_length"]
     if length == 0:
-        request._body = Body(None, data=b"")  # the server's one empty body message is left to the watch
+        request._body = request.body_class(None, data=b"")  # the server's one empty body message is left to the watch
         return True
     if length is None and request._header("Transfer-Encoding") is None:
         if request.http_version in ("1.0", "1.1"):
-            request._body = Body(None, data=b"")
+            request._body = request.body_class(None, data=b"")
             return True
         return None
     return False

@@ -603,17 +603,28 @@ def shell_command(info: ScriptInfo) -> None:
     banner = f"Python {sys.version} on {sys.platform}\nApp: {app.import_name}\nInstance: {app.instance_path}"
     with _app_context_runner(app) as (runner, context):
         namespace: dict[str, Any] = {"app": app, "g": g}
-        for processor in app.shell_context_processors:
-            result = context.run(processor)
-            if inspect.isawaitable(result):
-                result = runner.run(result, context=context)
-            namespace.update(result)
+        if _overrides(app, "make_shell_context"):
+            namespace = context.run(app.make_shell_context)  # a subclass's own, as Quart's shell calls it
+        else:
+            for processor in app.shell_context_processors:  # async processors too
+                result = context.run(processor)
+                if inspect.isawaitable(result):
+                    result = runner.run(result, context=context)
+                namespace.update(result)
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup):
             with open(startup) as file:
                 exec(compile(file.read(), startup, "exec"), namespace)
         _enable_completion(namespace)
         context.run(code.interact, banner=banner, local=namespace, exitmsg="")
+
+
+def _overrides(app: Any, name: str) -> bool:
+    """True if ``app``'s class, or a class between it and Quaver's, defines ``name``."""
+    for klass in type(app).__mro__:
+        if name in vars(klass):
+            return klass.__module__ != "quaver.app"
+    return False
 
 
 def _enable_completion(namespace: dict[str, Any]) -> None:

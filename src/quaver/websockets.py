@@ -15,7 +15,6 @@ from .signals import got_websocket_exception, websocket_finished, websocket_star
 
 if TYPE_CHECKING:
     from .wrappers import Response
-    from .app import _Plan
 
 
 class WebsocketDispatchMixin:
@@ -67,7 +66,7 @@ class WebsocketDispatchMixin:
             websocket._handler_finished = True
             rv = await self.handle_user_exception(error)
         websocket._handler_finished = True
-        return await self.finalize_websocket(rv, plan=plan, ctx=ctx)
+        return await self.finalize_websocket(rv, ctx)
 
     async def preprocess_websocket(self, ctx: WebsocketContext | None = None) -> Any:
         """Run the current websocket's url_value_preprocessors and
@@ -152,18 +151,19 @@ class WebsocketDispatchMixin:
         return response
 
     async def finalize_websocket(
-        self, rv: Any, from_error_handler: bool = False, plan: _Plan | None = None, ctx: Any = None
+        self, result: Any, websocket_context: WebsocketContext | None = None, from_error_handler: bool = False
     ) -> Response | None:
-        """Turn a handler's return value (if any) into a response and run the after hooks."""
-        if ctx is None:
-            ctx = _cv_websocket.get()
+        """Turn a handler's return value (if any) into a response and run the
+        after hooks (Quart's arguments, so an override written for Quart works)."""
+        ctx = _cv_websocket.get() if websocket_context is None else websocket_context
+        plan = ctx._plan
         if plan is None:
             plan = self._plan_of(ctx, True)
         response = None
-        if isinstance(rv, HTTPException):
-            response = self._exception_response(rv)
-        elif rv is not None:
-            response = self._sendable(await self.make_response(rv))
+        if isinstance(result, HTTPException):
+            response = self._exception_response(result)
+        elif result is not None:
+            response = self._sendable(await self.make_response(result))
         try:
             for func in ctx._after_request_functions:
                 response = await self.ensure_async(func)(response)

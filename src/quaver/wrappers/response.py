@@ -119,7 +119,10 @@ class Response(SansIOResponse):
 
     @classmethod
     def _from_bytes(cls, body: bytes, content_type: str, status: int = 200) -> Response:
-        """Build a complete response fast; for the framework's own hot path."""
+        """Build a complete response fast; for the framework's own hot path (a
+        subclass with an ``__init__`` of its own is built through it)."""
+        if cls.__init__ is not _RESPONSE_INIT:
+            return cls(body, status, content_type=content_type)
         self = cls.__new__(cls)
         headers = Headers()
         headers._list = [  # type: ignore[attr-defined]
@@ -373,6 +376,9 @@ class Response(SansIOResponse):
         self.headers["Content-Length"] = str(stop - start)
         self.status_code = 206
         return True
+
+
+_RESPONSE_INIT = Response.__init__  # the fast builders skip it; a subclass's own one is not skipped
 
 
 def _failed_precondition(asked: Any, etag_header: str | None, last_modified_header: str | None) -> int | None:
