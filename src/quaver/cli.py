@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import asyncio
 import contextvars
+import functools
 import inspect
 import os
 import platform
@@ -29,6 +30,7 @@ import click
 
 from . import config as _config
 from .helpers import get_debug_flag
+from .workers import run_workers
 
 __all__ = (
     "AppGroup",
@@ -526,6 +528,7 @@ class QuaverGroup(AppGroup):
 @click.option("--reload/--no-reload", "reload", default=None, help="Restart when a source file changes (default: in debug mode).")
 @click.option("--certfile", "--cert", type=click.Path(exists=True, dir_okay=False), help="A certificate file, to serve HTTPS.")
 @click.option("--keyfile", "--key", type=click.Path(exists=True, dir_okay=False), help="The certificate's key file.")
+@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Serve in this many processes (Hypercorn's workers), on one socket.")
 @click.option(
     "--as-quart", is_flag=True, expose_value=False, is_eager=True, callback=_as_quart,
     help="Run a Quart app unchanged (quaver.as_quart), as 'quaver --as-quart run'.",
@@ -539,20 +542,41 @@ def run_command(
     reload: bool | None,
     certfile: str | None,
     keyfile: str | None,
+    workers: int,
 ) -> None:
     """Serve the app with Hypercorn until Ctrl-C or SIGTERM.
 
     Requests in flight then get GRACEFUL_SHUTDOWN_TIMEOUT seconds to finish
-    (a second Ctrl-C quits at once).
+    (a second Ctrl-C quits at once). With --workers N, N processes serve,
+    each shutting down so.
     """
     if bool(certfile) != bool(keyfile):
         raise click.BadParameter("'--certfile' and '--keyfile' go together.", param_hint="'--certfile'/'--keyfile'")
+    if workers > 1 and reload:
+        raise click.BadParameter("'--reload' works with one worker.", param_hint="'--reload'")
     app = info.load_app()
     if debug is None:  # 'quaver --debug', else QUAVER_DEBUG: off unless asked, as in Flask and Quart
         debug = info.debug if info.debug is not None else get_debug_flag()
+    if workers > 1:
+        load = functools.partial(
+            _load_worker_app, info.app_import_path, info.create_app, info.debug, "quaver.as_quart" in sys.modules
+        )
+        sys.exit(run_workers(load, workers, host=host, port=port, debug=debug, certfile=certfile, keyfile=keyfile))
     if reload is None:
         reload = debug
     app.run(debug=debug, host=host, port=port, certfile=certfile, keyfile=keyfile, use_reloader=reload)
+
+
+def _load_worker_app(
+    import_path: str | None, create_app: Callable[..., Any] | None, debug: bool | None, as_quart: bool
+) -> Any:
+    """The app, loaded in a worker process of 'quaver run --workers' as the
+    command loaded it."""
+    if as_quart:
+        import_module("quaver.as_quart")
+    info = ScriptInfo(app_import_path=import_path, create_app=create_app)
+    info.debug = debug
+    return info.load_app()
 
 
 _ROUTE_SORTS = ("endpoint", "methods", "rule", "match")

@@ -230,10 +230,6 @@ def run_app(
     HTTP/3 over QUIC on the same UDP port too, when aioquic is installed
     (``pip install quaver[h3]``) and ``http3`` is not False.
     """
-    from hypercorn.asyncio import serve
-    from hypercorn.config import Config as HyperConfig
-    from hypercorn.utils import LifespanFailureError
-
     if kwargs:
         app.logger.warning(f"Additional arguments, {','.join(kwargs)}, are not supported.")
     host = host or "127.0.0.1"
@@ -243,44 +239,65 @@ def run_app(
     if use_reloader is None:
         use_reloader = bool(app.debug)
 
-    config = HyperConfig()
-    config.access_log_format = "%(h)s %(r)s %(s)s %(b)s %(D)s"
-    config.accesslog = "-" if app.debug else None
-    config.errorlog = "-"
     address = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    config.bind = [address]
-    config.ca_certs = ca_certs
-    config.certfile = certfile
-    config.keyfile = keyfile
     tls = bool(certfile and keyfile)
-    if tls:
-        config.alpn_protocols = ["h2", "http/1.1"]
     quic = tls and http3 is not False and _aioquic_installed()
     if http3 and not quic:
         why = "it needs certfile and keyfile" if not tls else "aioquic is not installed (pip install quaver[h3])"
         app.logger.warning(f"HTTP/3 is off: {why}.")
-    if quic:
-        config.quic_bind = [address]
-    # On a signal: requests in flight get GRACEFUL_SHUTDOWN_TIMEOUT to finish,
-    # then the lifespan shutdown waits for background tasks (bounded by
-    # BACKGROUND_TASK_SHUTDOWN_TIMEOUT) and runs the after_serving hooks.
-    config.graceful_timeout = float(app.config["GRACEFUL_SHUTDOWN_TIMEOUT"])
-    config.shutdown_timeout = max(config.shutdown_timeout, app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] + 60)
+    config = hypercorn_config(app, address, ca_certs, certfile, keyfile, quic)
 
     scheme = "https" if tls else "http"
     print(f" * Serving Quaver app '{app.name}'", flush=True)
     print(f" * Debug mode: {'on' if app.debug else 'off'}", flush=True)
     print(f" * Protocols: {_protocols(tls, quic, http3, port)}", flush=True)
     print(f" * Running on {scheme}://{host}:{port} (CTRL + C to quit)", flush=True)
+    serve_until_stopped(app, config, use_reloader, (host, port) if quic else None, address)
+
+
+def hypercorn_config(
+    app: Any, bind: str, ca_certs: str | None, certfile: str | None, keyfile: str | None, quic: bool = False
+) -> Any:
+    """Hypercorn's Config to serve ``app`` on ``bind`` (``host:port`` or
+    ``fd://n``), with the app's shutdown timeouts."""
+    from hypercorn.config import Config as HyperConfig
+
+    config = HyperConfig()
+    config.access_log_format = "%(h)s %(r)s %(s)s %(b)s %(D)s"
+    config.accesslog = "-" if app.debug else None
+    config.errorlog = "-"
+    config.bind = [bind]
+    config.ca_certs = ca_certs
+    config.certfile = certfile
+    config.keyfile = keyfile
+    if certfile and keyfile:
+        config.alpn_protocols = ["h2", "http/1.1"]
+    if quic:
+        config.quic_bind = [bind]
+    # On a signal: requests in flight get GRACEFUL_SHUTDOWN_TIMEOUT to finish,
+    # then the lifespan shutdown waits for background tasks (bounded by
+    # BACKGROUND_TASK_SHUTDOWN_TIMEOUT) and runs the after_serving hooks.
+    config.graceful_timeout = float(app.config["GRACEFUL_SHUTDOWN_TIMEOUT"])
+    config.shutdown_timeout = max(config.shutdown_timeout, app.config["BACKGROUND_TASK_SHUTDOWN_TIMEOUT"] + 60)
+    return config
+
+
+def serve_until_stopped(
+    app: Any, config: Any, use_reloader: bool, quic_address: tuple[str, int] | None, address: str
+) -> None:
+    """Serve until a signal (see ``_serve``); exit 1 with a one-line reason
+    if the address is in use or the app fails in start-up or shutdown."""
+    from hypercorn.asyncio import serve
+    from hypercorn.utils import LifespanFailureError
 
     try:
-        changed = asyncio.run(_serve(app, config, serve, use_reloader, (host, port) if quic else None))
+        changed = asyncio.run(_serve(app, config, serve, use_reloader, quic_address))
     except KeyboardInterrupt:  # Ctrl-C before the server had set its handlers
         return
     except OSError as error:
         if error.errno != errno.EADDRINUSE:
             raise
-        print(f" * Address {host}:{port} is already in use by another program.", file=sys.stderr, flush=True)
+        print(f" * Address {address} is already in use by another program.", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     except LifespanFailureError as failure:  # the app logged its error with the traceback already
         stage = "start-up" if "in startup" in str(failure) else "shutdown"
