@@ -141,6 +141,7 @@ class Watchdog:
             self._cpu_clock = time.pthread_getcpuclockid(self._loop_thread)
         except (AttributeError, OSError):  # not on this platform: C calls holding the GIL go unseen
             self._cpu_clock = None
+        self.app.logger  # made here, on the loop's thread, not first in the watchdog's
         self._thread = threading.Thread(target=self._run, name="quaver-blocking-watchdog", daemon=True)
         self._thread.start()
 
@@ -181,7 +182,12 @@ class Watchdog:
                 if key is frames[0]:  # a loop in C: the same task may step again; ask it to tell us it turned
                     self._ask_to_tell(block)
             if not block.reported and now - block.since >= self.threshold:
-                self._describe(block, frames)
+                try:
+                    self._describe(block, frames)
+                except Exception:  # never let the watchdog die of what it watches: say it, go on
+                    block.reported = True
+                    block.line = ("<unknown>", 0)
+                    block.message = ["(the watchdog could not read the stack)", traceback.format_exc().rstrip()]
             if not block.logged and now - block.since >= LONG_BLOCK:
                 self._log(block, now - block.since, still=True)
             del frame, frames, step
