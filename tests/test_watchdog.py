@@ -232,6 +232,29 @@ def test_repeated_blocks_at_a_line_are_counted_and_summed_up_at_shutdown(kind: s
     assert f"1 time, " in summary and "check_token()" in summary
 
 
+def test_a_long_block_is_logged_while_it_lasts(free_port: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("quaver.watchdog.LONG_BLOCK", 0.4)
+    app = make_app()
+
+    @app.route("/stuck")
+    async def stuck() -> str:
+        time.sleep(1.2)  # the long block
+        return "unstuck"
+
+    with serving("hypercorn", app, free_port) as (url, records):
+        with ThreadPoolExecutor(1) as pool:
+            answer = pool.submit(httpx.get, f"{url}/stuck", timeout=10)
+            deadline = time.monotonic() + 1.1
+            while not records.messages and time.monotonic() < deadline:
+                time.sleep(0.02)
+            logged_before_the_end = list(records.messages)
+            assert answer.result().text == "unstuck"
+    [warning] = logged_before_the_end
+    assert re.search(r"has held the event loop for \d\.\d s so far", warning) and "endpoint 'stuck'" in warning
+    assert records.blocks() == []  # not logged again when it ended: counted in the summary
+    assert "1 time, " in records.summary()
+
+
 @pytest.mark.parametrize("kind", SERVERS)
 def test_outside_debug_nothing_is_watched_unless_configured(kind: str, free_port: int) -> None:
     app = make_app(threshold=None)
