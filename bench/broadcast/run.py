@@ -213,7 +213,7 @@ def main() -> None:
             ok += f" ({row['error']})"
         p50 = f"{row['p50_ms']:.0f}" if row["p50_ms"] is not None else "-"
         p99 = f"{row['p99_ms']:.0f}" if row["p99_ms"] is not None else "-"
-        print(f"| {names[row['setup']]} | {row['broker']} | {row['N']} | {row['clients']} | {arguments.messages} {"at 20/s" if row["mode"] == "20/s" else "in a burst"} | {ok} | {p50} | {p99} | {row['per_second']:.0f} |")
+        print(f"| {names[row['setup']]} | {row['broker']} | {row['N']} | {row['clients']} | {arguments.messages} {'at 20/s' if row['mode'] == '20/s' else 'in a burst'} | {ok} | {p50} | {p99} | {row['per_second']:.0f} |")
 
 
 if __name__ == "__main__":
