@@ -37,7 +37,10 @@ async def test_websocket_global_holds_the_handshake_request(app, client):
 
     client.set_cookie("localhost", "flavour", "lemon")
     async with client.websocket(
-        "/inspect/5?tag=a&tag=b", headers={"X-Token": "secret"}, subprotocols=["chat.v2", "chat.v1"]
+        "/inspect/5?tag=a&tag=b",
+        headers={"X-Token": "secret"},
+        subprotocols=["chat.v2", "chat.v1"],
+        scope_base={"client": ("127.0.0.1", 50123)},
     ) as ws:
         seen = await ws.receive_json()
     assert seen == {
