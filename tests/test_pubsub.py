@@ -68,6 +68,13 @@ async def test_messages_are_json_values(pubsub, channel):
         assert [await messages.get(timeout=5) for _ in sent] == sent
 
 
+async def test_undecoded_subscribers_get_the_json_text_to_forward(pubsub, channel):
+    async with pubsub.subscribe(channel, decode=False) as texts, pubsub.subscribe(channel) as values:
+        await pubsub.publish(channel, {"name": "ada", "text": "héllo"})
+        assert await texts.get(timeout=5) == '{"name":"ada","text":"héllo"}'
+        assert await values.get(timeout=5) == {"name": "ada", "text": "héllo"}
+
+
 async def test_every_subscriber_in_every_process_gets_every_message(url, pubsub, channel):
     if url == "memory://":
         pytest.skip("memory:// is one process's")

@@ -63,6 +63,8 @@ __all__ = [
 
 logger = logging.getLogger("quaver.pubsub")
 _CLOSED = object()  # put in a subscription's queue when the pub/sub closes
+_UNDECODED = object()
+_NOT_JSON = object()
 
 
 class PubSub:
@@ -154,12 +156,14 @@ class PubSub:
         except TimeoutError:
             raise PublishError(f"the broker did not answer within {self.publish_timeout} s") from None
 
-    def subscribe(self, channel: str, *, queue_size: int | None = None) -> Subscription:
+    def subscribe(self, channel: str, *, queue_size: int | None = None, decode: bool = True) -> Subscription:
         """``async with pubsub.subscribe(channel) as messages: async for
         message in messages: ...``: what is published on ``channel`` while
-        the block runs."""
+        the block runs. With ``decode=False`` each message is its JSON text
+        (``str``), to forward as it is (``await websocket.send(text)``)
+        without decoding and encoding it again for every subscriber."""
         check_channel(channel)
-        return Subscription(self, channel, queue_size or self.queue_size)
+        return Subscription(self, channel, queue_size or self.queue_size, decode)
 
     def subscriber_count(self, channel: str) -> int:
         """The number of this process's subscriptions to ``channel``."""
@@ -188,13 +192,22 @@ class PubSub:
         subscriptions = self._subscriptions.get(channel)
         if not subscriptions:
             return
-        try:
-            message = json.loads(payload)
-        except ValueError:
-            logger.warning(f"Ignored a message on {channel!r} that is not JSON: {payload[:80]!r}")
-            return
+        message: Any = _UNDECODED
+        text: str | None = None
         for subscription in subscriptions:
-            subscription._put(message)
+            if subscription.decode:
+                if message is _UNDECODED:  # once per message, not per subscriber
+                    try:
+                        message = json.loads(payload)
+                    except ValueError:
+                        logger.warning(f"Ignored a message on {channel!r} that is not JSON: {payload[:80]!r}")
+                        message = _NOT_JSON
+                if message is not _NOT_JSON:
+                    subscription._put(message)
+            else:
+                if text is None:
+                    text = payload if isinstance(payload, str) else payload.decode()
+                subscription._put(text)
 
 
 class Subscription:
@@ -202,9 +215,10 @@ class Subscription:
     inside ``async with``. ``dropped`` counts the messages it missed
     because its queue (``queue_size``) was full."""
 
-    def __init__(self, pubsub: PubSub, channel: str, queue_size: int) -> None:
+    def __init__(self, pubsub: PubSub, channel: str, queue_size: int, decode: bool = True) -> None:
         self.pubsub = pubsub
         self.channel = channel
+        self.decode = decode
         self.dropped = 0
         self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
         self._closed = False
