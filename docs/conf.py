@@ -30,5 +30,4 @@ html_theme_options = {"description": "Flask's API on asyncio, a drop-in for Quar
 html_static_path: list[str] = []
 
 autodoc_member_order = "bysource"
-autodoc_typehints = "none"
-autodoc_default_options = {"members": False}
+autodoc_typehints = "signature"
