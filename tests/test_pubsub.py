@@ -114,7 +114,7 @@ async def test_a_slow_subscriber_misses_messages_and_holds_nobody_up(pubsub, cha
 
 def test_the_default_queue_holds_at_least_a_thousand_messages():
     assert DEFAULT_QUEUE_SIZE >= 1000
-    assert PubSub().subscribe("room")._queue.maxsize == DEFAULT_QUEUE_SIZE
+    assert PubSub().subscribe("room").queue_size == DEFAULT_QUEUE_SIZE
 
 
 async def test_too_large_and_non_json_messages_are_refused_before_sending(pubsub, channel):

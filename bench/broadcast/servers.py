@@ -34,11 +34,11 @@ def quaver_app(url: str):  # noqa: ANN201
 
     @app.websocket("/ws")
     async def ws() -> None:
-        async with pubsub.subscribe(CHANNEL) as messages:
+        async with pubsub.subscribe(CHANNEL, decode=False) as messages:  # forwarded as published
             await websocket.accept()
             await websocket.send("ready")
-            async for message in messages:
-                await websocket.send_json(message)
+            async for text in messages:
+                await websocket.send(text)
 
     @app.websocket("/idle")
     async def idle() -> None:  # the memory measurement: a subscribed socket that waits
@@ -83,7 +83,14 @@ def starlette_app(url: str):  # noqa: ANN201
         yield
         await broadcast.disconnect()
 
-    return Starlette(routes=[Route("/publish", publish, methods=["POST"]), WebSocketRoute("/ws", ws)], lifespan=lifespan)
+    async def idle(websocket: WebSocket) -> None:  # the memory measurement: a subscribed socket that waits
+        async with broadcast.subscribe(CHANNEL + "-idle") as subscriber:
+            await websocket.accept()
+            async for event in subscriber:
+                await websocket.send_text(event.message)
+
+    routes = [Route("/publish", publish, methods=["POST"]), WebSocketRoute("/ws", ws), WebSocketRoute("/idle", idle)]
+    return Starlette(routes=routes, lifespan=lifespan)
 
 
 def main() -> None:

@@ -35,6 +35,7 @@ import asyncio
 import importlib
 import json
 import logging
+from collections import deque
 from collections.abc import AsyncGenerator
 from typing import Any
 
@@ -62,7 +63,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("quaver.pubsub")
-_CLOSED = object()  # put in a subscription's queue when the pub/sub closes
 _UNDECODED = object()
 _NOT_JSON = object()
 
@@ -215,12 +215,19 @@ class Subscription:
     inside ``async with``. ``dropped`` counts the messages it missed
     because its queue (``queue_size``) was full."""
 
+    # Not an asyncio.Queue: its four deques cost about 3 KiB per idle
+    # subscriber; a deque made on the first message and dropped once read
+    # out, and one future while waiting, cost next to nothing.
+    __slots__ = ("pubsub", "channel", "decode", "queue_size", "dropped", "_messages", "_waiter", "_closed")
+
     def __init__(self, pubsub: PubSub, channel: str, queue_size: int, decode: bool = True) -> None:
         self.pubsub = pubsub
         self.channel = channel
         self.decode = decode
+        self.queue_size = queue_size
         self.dropped = 0
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(maxsize=queue_size)
+        self._messages: deque[Any] | None = None
+        self._waiter: asyncio.Future[None] | None = None
         self._closed = False
 
     async def __aenter__(self) -> Subscription:
@@ -234,10 +241,17 @@ class Subscription:
         return self
 
     async def __anext__(self) -> Any:
-        message = await self._queue.get()
-        if message is _CLOSED:
-            self._queue.put_nowait(_CLOSED)
-            raise StopAsyncIteration
+        while not self._messages:
+            if self._closed:
+                raise StopAsyncIteration
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        message = self._messages.popleft()
+        if not self._messages:
+            self._messages = None
         return message
 
     async def get(self, timeout: float | None = None) -> Any:
@@ -248,24 +262,25 @@ class Subscription:
             return await self.__anext__()
 
     def _put(self, message: Any) -> None:
-        try:
-            self._queue.put_nowait(message)
-        except asyncio.QueueFull:
+        if self._messages is None:
+            self._messages = deque()
+        elif len(self._messages) >= self.queue_size:
             if not self.dropped:
                 logger.warning(
-                    f"A subscriber of {self.channel!r} is {self._queue.maxsize} messages behind: it misses messages."
+                    f"A subscriber of {self.channel!r} is {self.queue_size} messages behind: it misses messages."
                 )
             self.dropped += 1
+            return
+        self._messages.append(message)
+        self._wake()
 
     def _close(self) -> None:
-        if not self._closed:
-            self._closed = True
-            while True:  # make room for the end, even in a full queue
-                try:
-                    self._queue.put_nowait(_CLOSED)
-                    return
-                except asyncio.QueueFull:
-                    self._queue.get_nowait()
+        self._closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
 
 
 def _make_backend(url: str) -> Backend:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
@@ -314,7 +313,7 @@ class TestWebsocketConnection:
 
     async def receive_json(self) -> Any:
         """Receive a message and parse it as JSON."""
-        return json.loads(await self.receive())
+        return self.app.json.loads(await self.receive())
 
     async def send_json(self, data: Any) -> None:
         """Send ``data`` as JSON text."""
