@@ -160,3 +160,29 @@ def test_sample_conventions_are_followed() -> None:
             if token.type == "fence":
                 assert token.info.strip() not in {"py", "python3", "pycon", "Python"}, page.name
     assert os.path.exists(DOCS / "conf.py")
+
+
+def github_slug(heading: str) -> str:
+    """The anchor GitHub (and MyST, with myst_heading_anchors) gives a heading."""
+    kept = "".join(c for c in heading.strip().lower() if c.isalnum() or c in " -_")
+    return kept.replace(" ", "-")
+
+
+def test_readme_links_into_the_docs_resolve() -> None:
+    """README.md is the front door: each relative link it has names a file that
+    exists, and an anchor into a page names one of the page's headings."""
+    readme = DOCS.parent / "README.md"
+    links = []
+    for token in MarkdownIt().parse(readme.read_text()):
+        for child in token.children or []:
+            href = child.attrs.get("href") if child.type == "link_open" else None
+            if isinstance(href, str) and not href.startswith(("http:", "https:", "#", "mailto:")):
+                links.append(href)
+    assert "docs/deployment.md" in links and "docs/bad-input.md" in links
+    for href in links:
+        path, _, anchor = href.partition("#")
+        target = DOCS.parent / path
+        assert target.exists(), f"README.md links to {href}, which does not exist"
+        if anchor:
+            headings = [line.lstrip("#") for line in target.read_text().splitlines() if line.startswith("#")]
+            assert anchor in {github_slug(h) for h in headings}, f"README.md: no heading {anchor!r} in {path}"
