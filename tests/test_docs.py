@@ -11,8 +11,9 @@ How a page's samples are run (the conventions the pages follow):
 - A function a block defines whose name starts with ``test_`` is called (and
   awaited) right after the block, as pytest would call it.
 - An ```output block right after a python block is what that block prints
-  on stdout; it is compared, with ``...`` standing for any text (doctest's
-  ELLIPSIS).
+  on stdout and stderr (the app's log lines and tracebacks go there); it is
+  compared, with ``...`` standing for any text (doctest's ELLIPSIS), such as
+  a log line's time.
 - A ```{code-block} with a ``:caption:`` that is a file name (``app.py``,
   ``templates/hello.html``) is written to that file in the directory, for the
   blocks after it (a caption that is a Python file is imported, not run).
@@ -28,6 +29,7 @@ import doctest
 import importlib
 import inspect
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -108,6 +110,13 @@ async def test_page_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.
     namespace: dict[str, object] = {"__name__": f"docs_{page.stem.replace('-', '_')}"}
     previous_kind = ""
     printed = ""
+    # As in a program of the reader's own: no pytest handler on the root
+    # logger, so an app's logger gets its default handler (stderr) and what
+    # it logs is part of the sample's output. Put back before pytest takes
+    # its own handlers off at the end of the call.
+    root = logging.getLogger()
+    root_handlers = root.handlers[:]
+    root.handlers = []
     try:
         for sample in samples(page):
             where = f"{page.name}, line {sample.line}"
@@ -125,6 +134,7 @@ async def test_page_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.
                 printed = await run_block(sample.code, namespace, where)
             previous_kind = sample.kind
     finally:
+        root.handlers = root_handlers
         for name in set(sys.modules) - modules_before:
             module = sys.modules[name]
             if getattr(module, "__file__", None) and str(tmp_path) in str(module.__file__):
@@ -132,7 +142,8 @@ async def test_page_samples_run(page: Path, tmp_path: Path, monkeypatch: pytest.
 
 
 async def run_block(code: str, namespace: dict[str, object], where: str) -> str:
-    """Runs one block (then the test functions it defines); returns what it printed."""
+    """Runs one block (then the test functions it defines); returns what it printed
+    on stdout and stderr."""
     tree = ast.parse(code, filename=where)
     defined_tests = [
         node.name for node in tree.body
@@ -140,7 +151,7 @@ async def run_block(code: str, namespace: dict[str, object], where: str) -> str:
     ]
     compiled = compile(tree, where, "exec", flags=ast.PyCF_ALLOW_TOP_LEVEL_AWAIT)
     out = io.StringIO()
-    with contextlib.redirect_stdout(out):
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
         result = eval(compiled, namespace)  # noqa: S307 - the page's own sample
         if inspect.iscoroutine(result):
             await result
