@@ -45,13 +45,8 @@ _FLASK_DEFAULT = _FlaskDefaultJSONProvider.default
 # Always through the default hook, as json does: dates become HTTP dates and
 # dataclasses go through dataclasses.asdict (Flask's default).
 _BASE = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
-_OPTIONS = {
-    # (sort_keys, indent)
-    (False, False): _BASE,
-    (True, False): _BASE | orjson.OPT_SORT_KEYS,
-    (False, True): _BASE | orjson.OPT_INDENT_2,
-    (True, True): _BASE | orjson.OPT_SORT_KEYS | orjson.OPT_INDENT_2,
-}
+_SORTED = _BASE | orjson.OPT_SORT_KEYS
+_INDENT = orjson.OPT_INDENT_2
 # An integer orjson might read as a float (beyond 64 bits) has 19 digits or
 # more: digits all made 0, then one search (a regex is ten times slower).
 _ZEROS = bytes.maketrans(b"123456789", b"000000000")
@@ -110,7 +105,7 @@ def _spaced(out: bytes) -> bytes:
 
 
 def _to_ascii(out: bytes) -> bytes:
-    """orjson's UTF-8 escaped as json escapes with ``ensure_ascii``."""
+    """orjson's UTF-8 escaped as json escapes with ``ensure_ascii`` (non-ASCII and DEL)."""
     if not out.isascii():
         out = out.decode("utf-8").encode("ascii", "quaver.json.ensure_ascii")
     if b"\x7f" in out:  # json escapes DEL too (it is outside ' '..'~')
@@ -130,14 +125,15 @@ class DefaultJSONProvider(_FlaskDefaultJSONProvider):
         """orjson's encoding of ``obj`` in Flask's form, or None where json must write it."""
         if self.default is not _FLASK_DEFAULT:
             return None
+        option = _SORTED if self.sort_keys else _BASE
         try:
-            out = orjson.dumps(obj, default=_orjson_default, option=_OPTIONS[(bool(self.sort_keys), indent)])
+            out = orjson.dumps(obj, default=_orjson_default, option=option | _INDENT if indent else option)
         except orjson.JSONEncodeError:
             return None
         if b"null" in out:  # None, or a NaN or infinity orjson wrote as null
             return None
-        if self.ensure_ascii:
-            out = _to_ascii(out)
+        if self.ensure_ascii and (not out.isascii() or b"\x7f" in out):
+            return _to_ascii(out)
         return out
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
