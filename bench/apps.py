@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import json
+import orjson
 
 
 def make_quaver():
@@ -69,16 +69,19 @@ def make_starlette():
 
 
 def make_bare():
-    """A hand-written ASGI callable doing the same work with no framework."""
+    """A hand-written ASGI callable doing the same work with no framework, on
+    the JSON library of Quaver's default provider (orjson, keys sorted as
+    Flask sorts them), so the ratio to it is the framework's own cost."""
+    dumps, loads, sort_keys = orjson.dumps, orjson.loads, orjson.OPT_SORT_KEYS
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         path = scope["path"]
         if path == "/json" and scope["method"] == "GET":
-            body = json.dumps({"hello": "world"}).encode()
+            body = dumps({"hello": "world"}, option=sort_keys)
         elif path.startswith("/users/") and path[7:].isdigit() and scope["method"] == "GET":
-            body = json.dumps({"id": int(path[7:])}).encode()
+            body = dumps({"id": int(path[7:])}, option=sort_keys)
         elif path == "/echo" and scope["method"] == "POST":
             chunks = []
             while True:
@@ -86,7 +89,7 @@ def make_bare():
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body"):
                     break
-            body = json.dumps(json.loads(b"".join(chunks))).encode()
+            body = dumps(loads(b"".join(chunks)), option=sort_keys)
         else:
             body, status = b"Not Found", 404
             await send({"type": "http.response.start", "status": status, "headers": []})

@@ -311,6 +311,19 @@ async def test_a_big_id_comes_back_exact_from_the_test_clients_json() -> None:
 
     response = await app.test_client().post("/", json={"id": 2**70, "nan": float("nan")})
     assert await response.get_data() == b'{"id":1180591620717411303424,"nan":NaN}\n'
+    parsed = await response.get_json()
+    assert parsed["id"] == 2**70 and parsed["nan"] != parsed["nan"]
+
+
+async def test_the_test_clients_responses_are_read_with_the_apps_provider() -> None:
+    app = Quaver(__name__)
+
+    @app.get("/")
+    async def index() -> Any:
+        return {"a": 1}
+
+    response = await app.test_client().get("/")
+    assert response.json_module is app.json
 
 
 async def test_websocket_json_both_ways_as_flasks_provider_writes_it() -> None:

@@ -15,8 +15,9 @@ from ..utils import decode_headers
 
 def build_response(app: Any, status: int, raw_headers: Any, body: bytes) -> Any:
     """The app's response class holding what came over the connection, headers as sent
-    (``raw_headers`` as ASGI pairs of bytes, or Headers)."""
+    (``raw_headers`` as ASGI pairs of bytes, or Headers); ``get_json`` reads it with the app's provider."""
     response = app.response_class(body, status)
+    response.json_module = app.json
     response.headers = raw_headers if isinstance(raw_headers, Headers) else decode_headers(raw_headers or [])
     return response
 
