@@ -252,3 +252,27 @@ async def test_a_broker_down_at_start_up_is_waited_for(kind, channel):
             server.kill()
         else:
             server.__exit__(None, None, None)
+
+
+async def test_redis_over_a_unix_socket(tmp_path, channel):
+    path = tmp_path / "redis.sock"
+    server = subprocess.Popen(
+        ["redis-server", "--port", "0", "--unixsocket", str(path), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while not path.exists():
+            assert time.monotonic() < deadline, "redis-server made no socket"
+            await asyncio.sleep(0.02)
+        pubsub = PubSub(url=f"unix://{path}?db=0")
+        try:
+            async with pubsub.subscribe(channel) as messages:
+                await pubsub.publish(channel, "over a unix socket")
+                assert await messages.get(timeout=5) == "over a unix socket"
+        finally:
+            await pubsub.close()
+    finally:
+        server.kill()
+        server.wait(10)
