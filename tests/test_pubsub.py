@@ -276,3 +276,17 @@ async def test_redis_over_a_unix_socket(tmp_path, channel):
     finally:
         server.kill()
         server.wait(10)
+
+
+async def test_many_channels_subscribed_at_once_on_a_fresh_connection(url, channel):
+    pubsub = PubSub(url=url)
+    subscriptions = [pubsub.subscribe(f"{channel}-{number}") for number in range(20)]
+    try:
+        await asyncio.gather(*(subscription.__aenter__() for subscription in subscriptions))
+        for number in range(20):
+            await pubsub.publish(f"{channel}-{number}", number)
+        assert [await subscription.get(timeout=5) for subscription in subscriptions] == list(range(20))
+    finally:
+        for subscription in subscriptions:
+            await subscription.__aexit__(None, None, None)
+        await pubsub.close()

@@ -73,7 +73,7 @@ class RedisBackend:
         self._wanted.set()
         confirmed = self._confirmed.setdefault(channel, asyncio.Event())
         try:
-            if self._pubsub is not None and self.connected:
+            if self._pubsub is not None:
                 await self._pubsub.subscribe(channel)
             if not self._failures:  # not known to be down: wait until what is published reaches us
                 async with asyncio.timeout(CONNECT_TIMEOUT):
@@ -86,7 +86,7 @@ class RedisBackend:
         self._confirmed.pop(channel, None)
         if not self._channels:
             self._wanted.clear()
-        if self._pubsub is not None and self.connected:
+        if self._pubsub is not None:
             try:
                 await self._pubsub.unsubscribe(channel)
             except (RedisError, OSError):
@@ -103,6 +103,9 @@ class RedisBackend:
             try:
                 await pubsub.subscribe(*self._channels)
                 self._pubsub = pubsub
+                missed = self._channels - {name.decode() for name in pubsub.channels}
+                if missed:  # subscribed to while this connection was being made
+                    await pubsub.subscribe(*missed)
                 while True:
                     message = await pubsub.get_message(timeout=HEALTH_CHECK_INTERVAL)
                     if message is None:
