@@ -19,7 +19,7 @@ if [ ! -f examples/api/node_modules/swagger-ui-dist/swagger-ui-bundle.js ]; then
         $SUDO apt-get update -q
         $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q npm
     fi
-    (cd examples/api && npm install --no-audit --no-fund --loglevel=error)
+    (cd examples/api && npm install --no-audit --no-fund --loglevel=error >/dev/null)
 fi
 if [ ! -x .venv/bin/python ]; then
     python3 -m venv .venv

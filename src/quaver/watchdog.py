@@ -131,6 +131,10 @@ class Watchdog:
         self._loop_thread = 0
         self._base_codes: set[Any] = set()
         self._cpu_clock: int | None = None
+        #: When the loop last ran its heartbeat (a timer every ``interval``):
+        #: recent means the loop kept turning, whatever the thread saw.
+        self._last_beat = time.monotonic()
+        self._beat_handle: asyncio.TimerHandle | None = None
 
     def start(self) -> None:
         """Start the thread; called from a task on the loop to watch."""
@@ -142,12 +146,21 @@ class Watchdog:
         except (AttributeError, OSError):  # not on this platform: C calls holding the GIL go unseen
             self._cpu_clock = None
         self.app.logger  # made here, on the loop's thread, not first in the watchdog's
+        self._beat()
         self._thread = threading.Thread(target=self._run, name="quaver-blocking-watchdog", daemon=True)
         self._thread.start()
+
+    def _beat(self) -> None:
+        """Run by the loop every ``interval`` while watched."""
+        self._last_beat = time.monotonic()
+        if not self._stopping.is_set() and self._loop is not None:
+            self._beat_handle = self._loop.call_later(self.interval, self._beat)
 
     def stop(self) -> None:
         """Stop the thread and log how many blocks each line made."""
         self._stopping.set()
+        if self._beat_handle is not None:
+            self._beat_handle.cancel()
         if self._thread is not None and self._thread is not threading.current_thread():
             self._thread.join(timeout=5)
         self._thread = None
@@ -174,9 +187,15 @@ class Watchdog:
             key, frames = step
             if block is None:
                 since = now
-                if gap > self.threshold + self.interval and cpu - cpu_before > self.threshold:
-                    # The thread could not run for a while, and the loop's
-                    # thread was busy: a C call held the GIL (and the loop).
+                if (
+                    gap > self.threshold + self.interval
+                    and cpu - cpu_before > self.threshold
+                    and now - self._last_beat > self.threshold
+                ):
+                    # The thread could not run for a while, the loop's thread was
+                    # busy, and its heartbeat did not run meanwhile: a C call held
+                    # the GIL (and the loop). A thread merely starved of the GIL
+                    # while the loop kept turning sees a recent heartbeat.
                     since = now - gap + self.interval
                 block = _Block(key, since)
                 if key is frames[0]:  # a loop in C: the same task may step again; ask it to tell us it turned
