@@ -141,7 +141,7 @@ def install() -> None:
         return
     _refuse_if_quart_loaded()
     config = importlib.import_module(TARGET + ".config")
-    config.ENV_PREFIX = "QUART"
+    setattr(config, "ENV_PREFIX", "QUART")  # noqa: B010 (a module named by string)
     sys.meta_path.insert(0, QuartFinder())
 
 

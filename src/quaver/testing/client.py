@@ -11,7 +11,8 @@ from urllib.parse import urljoin, urlsplit
 from werkzeug.datastructures import Headers
 from werkzeug.http import dump_cookie
 
-from .connections import TestHTTPConnection, TestWebsocketConnection, build_response, decode_headers
+from ..utils import decode_headers
+from .connections import TestHTTPConnection, TestWebsocketConnection, build_response
 from .cookies import CookieJar
 from .utils import _client_scope, _headers_path_and_query, make_test_body_with_headers, sentinel
 

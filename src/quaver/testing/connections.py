@@ -108,7 +108,7 @@ class TestHTTPConnection:
             if isinstance(chunk, HTTPDisconnectError):
                 raise chunk
             if chunk:
-                return chunk
+                return bytes(chunk)
 
     async def as_response(self) -> Any:
         """Wait for the app to finish and return its whole response."""
@@ -303,7 +303,8 @@ class TestWebsocketConnection:
             self._from_app.put_nowait(_END)  # it stays the answer to every later receive
             self._end_seen = True
             raise self._end  # type: ignore[misc]
-        return item
+        received: str | bytes = item
+        return received
 
     async def send(self, data: str | bytes) -> None:
         """Send a text (str) or binary (bytes) message to the app."""

@@ -25,7 +25,7 @@ def _items(mapping: Any) -> list[tuple[str, Any]]:
         return list(mapping.items(multi=True))
     if not hasattr(mapping, "items"):
         return [(key, value) for key, value in mapping]
-    pairs = []
+    pairs: list[tuple[str, Any]] = []
     for key, value in mapping.items():
         if isinstance(value, list):
             pairs.extend((key, item) for item in value)
