@@ -75,9 +75,8 @@ async def test_undecoded_subscribers_get_the_json_text_to_forward(pubsub, channe
         assert await values.get(timeout=5) == {"name": "ada", "text": "héllo"}
 
 
+@pytest.mark.parametrize("url", ["redis", "postgres"], indirect=True)  # memory:// is one process's
 async def test_every_subscriber_in_every_process_gets_every_message(url, pubsub, channel):
-    if url == "memory://":
-        pytest.skip("memory:// is one process's")
     other_process = PubSub(url=url)  # another worker or host on the same broker
     try:
         async with pubsub.subscribe(channel) as here, pubsub.subscribe(channel) as here_too:
