@@ -83,9 +83,11 @@ def run_suite(name: str, source: Path, extra: list[str]) -> Run:
 
 
 def flush_redis(url: str) -> None:
+    """Empty the database of ``url`` (the suites' keys), leaving the server's others alone."""
     parts = urlsplit(url)
+    database = parts.path.strip("/") or "0"
     subprocess.run(
-        ["redis-cli", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 6379), "flushall"],
+        ["redis-cli", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 6379), "-n", database, "flushdb"],
         check=True,
         capture_output=True,
     )
