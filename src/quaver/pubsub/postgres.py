@@ -15,6 +15,7 @@ from typing import Any
 
 import asyncpg
 
+from ..utils import cancel_tasks
 from .base import Deliver, PublishError
 
 logger = logging.getLogger("quaver.pubsub")
@@ -55,11 +56,7 @@ class PostgresBackend:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel_tasks([self._task])
             self._task = None
         if self._pool is not None:
             self._pool.terminate()

@@ -16,6 +16,7 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
+from ..utils import cancel_tasks
 from .base import Deliver, InvalidURL, PublishError
 
 logger = logging.getLogger("quaver.pubsub")
@@ -53,11 +54,7 @@ class RedisBackend:
 
     async def close(self) -> None:
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            await cancel_tasks([self._task])
             self._task = None
         await self._client.aclose()
         self.connected = False
