@@ -20,8 +20,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 from apps import make_quaver  # noqa: E402
-from bench import ROUTES, run_batch, start_lifespan  # noqa: E402
 
+from bench import ROUTES, run_batch, start_lifespan  # noqa: E402
 from quaver.watchdog import Watchdog  # noqa: E402
 
 

@@ -21,10 +21,10 @@ from typing import Any
 
 import httpx
 import pytest
-
-from quaver import Quaver, request
 from server_process import ServerProcess
 from tls_server import free_port
+
+from quaver import Quaver, request
 
 # --- a client leaving while the handler waits, on real servers ------------
 

@@ -21,9 +21,9 @@ from typing import Any
 import httpx
 import pytest
 from itsdangerous import TimestampSigner
+from threaded_server import ThreadedServer
 
 from quaver import Quaver, make_response, redirect, request, send_from_directory, session
-from threaded_server import ThreadedServer
 
 KINDS = ("hypercorn", "uvicorn")
 TARGETS = (*KINDS, "test_client")

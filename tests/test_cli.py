@@ -17,10 +17,10 @@ import httpx
 import pytest
 import trustme
 from click.testing import CliRunner
+from server_process import ServerProcess
 
 from quaver import Blueprint, Quaver, current_app, g
 from quaver.cli import AppGroup, ScriptInfo, cli, with_appcontext
-from server_process import ServerProcess
 
 QUAVER_SCRIPT = str(Path(sys.executable).parent / "quaver")
 

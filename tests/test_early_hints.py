@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-
 from h2_client import h2_get
-from quaver import Quaver, send_early_hints
-from werkzeug.datastructures import Headers
-from quaver.testing.utils import make_test_scope
 from tls_server import serve_over_tls
+from werkzeug.datastructures import Headers
+
+from quaver import Quaver, send_early_hints
+from quaver.testing.utils import make_test_scope
 
 STYLE = "</style.css>; rel=preload; as=style"
 SCRIPT = "</app.js>; rel=preload; as=script"

@@ -248,9 +248,8 @@ async def test_two_processes_behind_nginx_share_one_room(tmp_path, nginx_in_fron
     room's online count; /events carries the same JSON; a process killed
     without a goodbye drops out of the count."""
     import httpx
-    from playwright.async_api import async_playwright, expect
-
     from broker_servers import PostgresCluster, RedisServer, free_port
+    from playwright.async_api import async_playwright, expect
     from server_process import ServerProcess
 
     assert Path(CHROMIUM).exists(), "Chromium is missing: run scripts/setup.sh (apt-get install chromium)"

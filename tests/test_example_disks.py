@@ -12,7 +12,6 @@ from typing import Any
 
 import httpx
 import pytest
-
 from server_process import ServerProcess
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_streaming import uvicorn_serving
 
 from quaver import request
-from test_streaming import uvicorn_serving
 
 VIDEO = Path(__file__).resolve().parent.parent / "examples" / "video"
 CHROMIUM = "/usr/bin/chromium"

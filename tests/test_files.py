@@ -9,16 +9,16 @@ import asyncio
 import io
 import os
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
+from test_streaming import uvicorn_serving
 from werkzeug.exceptions import NotFound
 from werkzeug.http import http_date, parse_date
 
 from quaver import Quaver, request, send_file, send_from_directory
-from test_streaming import uvicorn_serving
 
 CONTENT = bytes(range(256)) * 40  # 10240 bytes
 
@@ -71,11 +71,11 @@ async def test_send_file_sends_the_file_with_its_headers(app: Quaver, client, si
     assert response.headers["Content-Length"] == str(stat.st_size)
     assert response.headers["Content-Disposition"] == "inline; filename=notes.txt"
     assert response.headers["Accept-Ranges"] == "bytes"
-    assert response.last_modified == datetime.fromtimestamp(int(stat.st_mtime), timezone.utc)
+    assert response.last_modified == datetime.fromtimestamp(int(stat.st_mtime), UTC)
     assert response.headers["ETag"]
     assert response.cache_control.public
     assert response.cache_control.max_age == 600
-    assert 590 < (response.expires - datetime.now(timezone.utc)).total_seconds() <= 600
+    assert 590 < (response.expires - datetime.now(UTC)).total_seconds() <= 600
 
 
 async def test_relative_path_starts_at_the_app_root_path(app: Quaver, client, site: Path) -> None:
@@ -124,7 +124,7 @@ async def test_non_ascii_download_name_gets_an_ascii_fallback_and_filename_star(
 
 
 async def test_explicit_mimetype_etag_last_modified_and_max_age(app: Quaver, client, site: Path) -> None:
-    when = datetime(2021, 6, 1, 12, 0, tzinfo=timezone.utc)
+    when = datetime(2021, 6, 1, 12, 0, tzinfo=UTC)
 
     @app.get("/")
     async def index():
@@ -574,7 +574,7 @@ def _validated_app(app: Quaver, weak: bool = False, status: int = 200) -> None:
     async def doc():
         response = Response("0123456789", status=status, mimetype="text/plain")
         response.set_etag("v1", weak=weak)
-        response.last_modified = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        response.last_modified = datetime(2020, 1, 1, tzinfo=UTC)
         return await response.make_conditional(request, accept_ranges=True)
 
 
@@ -633,7 +633,7 @@ async def test_send_file_works_with_an_app_context_alone(app: Quaver, site: Path
     assert await response.get_data() == b"plain notes\n"
     assert response.mimetype == "text/plain"
     stamp = (site / "public" / "notes.txt").stat().st_mtime
-    assert response.last_modified == datetime.fromtimestamp(int(stamp), tz=timezone.utc)
+    assert response.last_modified == datetime.fromtimestamp(int(stamp), tz=UTC)
     assert response.cache_control.max_age == 12 * 60 * 60  # SEND_FILE_MAX_AGE_DEFAULT
 
 

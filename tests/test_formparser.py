@@ -13,8 +13,7 @@ from werkzeug.datastructures import FileStorage as WerkzeugFileStorage
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from quaver import Quaver, request
-from quaver import formparser
+from quaver import Quaver, formparser, request
 from quaver.datastructures import FileStorage
 from quaver.formparser import FormDataParser
 

@@ -6,11 +6,9 @@ from __future__ import annotations
 import signal
 import ssl
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
-
 from h2_client import h2_get
 from server_process import ServerProcess
 from tls_server import serve_over_tls

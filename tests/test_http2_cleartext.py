@@ -15,7 +15,6 @@ import h2.connection
 import h2.events
 import httpx
 import pytest
-
 from server_process import ServerProcess
 from tls_server import free_port
 

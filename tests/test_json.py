@@ -123,7 +123,7 @@ async def test_jsonify_serialises_dates_uuids_decimals_dataclasses_and_markup(ap
     @app.get("/")
     async def index():
         return jsonify(
-            when=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc),
+            when=datetime.datetime(2020, 1, 2, 3, 4, 5, tzinfo=datetime.UTC),
             day=datetime.date(2020, 1, 2),
             id=uuid.UUID(int=1),
             price=decimal.Decimal("1.50"),

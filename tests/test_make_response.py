@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from quaver import Quaver, Response, abort, jsonify, make_response, redirect, request, url_for
 
-
 # --- plain bodies --------------------------------------------------------------
 
 

@@ -1183,7 +1183,7 @@ def test_session_values_round_trip(value: Any) -> None:
 @given(
     host=st.sampled_from([b"example.com:8080", b"alice.example.com:8080", b"static.example.com:8080", b"a.b.example.com"])
     | st.binary(max_size=30)
-    | st.text(max_size=10).map(lambda sub: f"{sub}.example.com:8080".encode("utf-8")),
+    | st.text(max_size=10).map(lambda sub: f"{sub}.example.com:8080".encode()),
     path=st.sampled_from(["/", "/static-sub", "/missing"]),
     hosts=st.integers(0, 2),
 )

@@ -23,7 +23,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
 from test_public_names import QUART_RELEASE
 
 #: Quart's classes compared: (Quart module, class) -> Quaver module. (Quart's
@@ -235,7 +234,7 @@ async def _instances() -> dict[str, Any]:
     from quaver import Blueprint, Quaver, Response
     from quaver.cli import AppGroup, QuaverGroup, ScriptInfo
     from quaver.routing import QuaverRule
-    from quaver.testing import QuaverCliRunner, QuaverClient, make_test_scope
+    from quaver.testing import QuaverClient, QuaverCliRunner, make_test_scope
     from quaver.testing.app import TestApp
     from quaver.testing.connections import TestHTTPConnection, TestWebsocketConnection, WebsocketResponseError
     from quaver.wrappers.request import Body

@@ -11,8 +11,8 @@ import time
 import uuid
 
 import pytest
-
 from broker_servers import PostgresCluster, RedisServer, free_port, wait_for_port
+
 from quaver import Quaver
 from quaver.pubsub import DEFAULT_QUEUE_SIZE, InvalidURL, MessageTooLarge, PublishError, PubSub
 

@@ -12,8 +12,8 @@ import asyncpg
 import httpx
 import pytest
 import websockets
-
 from broker_servers import PostgresCluster, RedisServer, free_port, wait_for_port
+
 from quaver import Quaver, request, websocket
 from quaver.pubsub import PublishError, PubSub
 

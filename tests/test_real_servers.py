@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
+from threaded_server import ThreadedServer
 
 from quaver import Quaver, request
-from threaded_server import ThreadedServer
 
 LIMIT = 256 * 1024  # MAX_CONTENT_LENGTH
 

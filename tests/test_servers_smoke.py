@@ -15,7 +15,6 @@ from pathlib import Path
 import httpx
 import pytest
 import websockets
-
 from server_process import ServerProcess
 from tls_server import free_port
 

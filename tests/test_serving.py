@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 import trustme
+from server_process import ServerProcess
 
 from quaver import Quaver
-from server_process import ServerProcess
 
 APP = """\
 import sys

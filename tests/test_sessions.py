@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from http.cookies import SimpleCookie
 from typing import Any
 
@@ -103,7 +103,7 @@ async def test_application_root_is_the_default_cookie_path(sapp: Quaver) -> None
 
 async def test_permanent_session_expires_after_the_lifetime(sapp: Quaver) -> None:
     sapp.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=2)
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     cookie = session_cookie(await sapp.test_client().get("/permanent"))
     expires = parse_date(cookie["expires"])
     assert expires is not None
@@ -190,7 +190,7 @@ async def test_tagged_json_keeps_python_types(app: Quaver) -> None:
     stored = {
         "tuple": (1, "two"),
         "bytes": b"\x00\xff",
-        "when": datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc),
+        "when": datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC),
         "uuid": uuid.UUID("12345678-1234-5678-1234-567812345678"),
         "markup": __import__("markupsafe").Markup("<b>bold</b>"),
         "nested": {"list": [1, {"x": (2, 3)}]},

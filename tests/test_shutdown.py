@@ -23,10 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
+from server_process import ServerProcess
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
-
-from server_process import ServerProcess
 
 PROGRAM = """\
 import asyncio

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_streaming import uvicorn_serving
 
 from quaver import Blueprint, Quaver, url_for
-from test_streaming import uvicorn_serving
 
 
 @pytest.fixture

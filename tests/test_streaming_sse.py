@@ -11,10 +11,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_streaming import uvicorn_serving
 
 from quaver import Quaver, Response, request, stream_with_context
 from quaver.datastructures import ServerSentEvent
-from test_streaming import uvicorn_serving
 
 EVENTS = Path(__file__).resolve().parent.parent / "examples" / "events"
 

@@ -22,13 +22,12 @@ from pathlib import Path
 
 import httpx
 import pytest
+from server_process import ServerProcess
+from threaded_server import ThreadedServer
 from websockets.asyncio.client import connect
 
 from quaver import Quaver, websocket
 from quaver.watchdog import blocking_threshold
-
-from server_process import ServerProcess
-from threaded_server import ThreadedServer
 
 SERVERS = ["hypercorn", "uvicorn"]
 HERE = Path(__file__).read_text().splitlines()
@@ -229,7 +228,7 @@ def test_repeated_blocks_at_a_line_are_counted_and_summed_up_at_shutdown(kind: s
     summary = records.summary()
     slow_line = f"{__file__}:{line_of('the blocking sleep')}"
     assert re.search(rf"3 times, [\d.]+ s in all, longest [\d.]+ s: {re.escape(slow_line)} \(GET /slow", summary), summary
-    assert f"1 time, " in summary and "check_token()" in summary
+    assert "1 time, " in summary and "check_token()" in summary
 
 
 def test_a_long_block_is_logged_while_it_lasts(free_port: int, monkeypatch: pytest.MonkeyPatch) -> None:

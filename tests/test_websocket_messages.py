@@ -12,7 +12,6 @@ from quaver import abort, request, session, websocket
 from quaver.testing import WebsocketDisconnectError, WebsocketResponseError
 from quaver.wrappers import WebsocketDisconnected
 
-
 # -- the websocket global ---------------------------------------------------
 
 

@@ -12,7 +12,6 @@ import time
 import httpx
 import pytest
 import websockets
-
 from server_process import ServerProcess
 
 APP = '''

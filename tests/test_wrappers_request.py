@@ -11,7 +11,6 @@ from werkzeug.datastructures import FileStorage, MultiDict
 
 from quaver import Blueprint, Quaver, request
 
-
 # --- body ------------------------------------------------------------------
 
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from quaver import Quaver, Response, request
-
 
 # --- construction and body ---------------------------------------------------------
 
@@ -265,8 +264,8 @@ async def test_expires_and_last_modified_are_http_dates(app: Quaver, client) -> 
     @app.get("/")
     async def index():
         response = Response("x")
-        response.expires = datetime(2030, 1, 1, tzinfo=timezone.utc)
-        response.last_modified = datetime(2020, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
+        response.expires = datetime(2030, 1, 1, tzinfo=UTC)
+        response.last_modified = datetime(2020, 5, 6, 7, 8, 9, tzinfo=UTC)
         return response
 
     response = await client.get("/")
@@ -320,7 +319,7 @@ def _conditional_app(app: Quaver) -> None:
     async def doc():
         response = Response("0123456789", mimetype="text/plain")
         await response.add_etag()
-        response.last_modified = datetime(2020, 1, 1, tzinfo=timezone.utc)
+        response.last_modified = datetime(2020, 1, 1, tzinfo=UTC)
         return await response.make_conditional(request, accept_ranges=True)
 
 

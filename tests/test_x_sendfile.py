@@ -11,9 +11,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from test_streaming import uvicorn_serving
 
 from quaver import Quaver, send_file, send_from_directory
-from test_streaming import uvicorn_serving
 
 CONTENT = b"0123456789" * 100
 

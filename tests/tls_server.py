@@ -11,7 +11,6 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import trustme
-
 from server_process import ServerProcess
 
 

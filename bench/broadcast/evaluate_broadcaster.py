@@ -25,7 +25,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests"))
 
 from broadcaster import Broadcast  # noqa: E402
-
 from broker_servers import PostgresCluster, RedisServer  # noqa: E402
 
 

@@ -21,7 +21,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import statistics
 import subprocess
 import sys
 import time

@@ -12,9 +12,9 @@ import secrets
 from functools import wraps
 from typing import Any
 
+from db import Database
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from db import Database
 from quaver import (
     Quaver,
     abort,

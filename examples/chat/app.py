@@ -15,13 +15,12 @@ import asyncio
 import os
 import socket
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import Any
+
+from presence import Presence  # examples/chat/presence.py
 
 from quaver import Quaver, Response, websocket
 from quaver.pubsub import PublishError, PubSub, Subscription
 from quaver.templating import render_template
-
-from presence import Presence  # examples/chat/presence.py
 
 app = Quaver(__name__)
 app.config.from_mapping(

@@ -14,11 +14,12 @@ asyncpg pool) or another SQLite file (``sqlite:///path``).
 from __future__ import annotations
 
 import os
-from werkzeug.exceptions import HTTPException
 
 import films
 import reviews
 from database import open_database
+from werkzeug.exceptions import HTTPException
+
 from quaver import Quaver
 from quaver.typing import ResponseReturnValue
 

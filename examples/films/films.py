@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from database import get_database
+
 from quaver import Blueprint, abort, request
 
 blueprint = Blueprint("films", __name__)

@@ -7,7 +7,6 @@ from markupsafe import Markup, escape
 from .app import Quaver
 from .blueprints import Blueprint
 from .config import Config
-from .datastructures import ServerSentEvent
 from .ctx import (
     after_this_request,
     after_this_websocket,
@@ -18,6 +17,7 @@ from .ctx import (
     has_request_context,
     has_websocket_context,
 )
+from .datastructures import ServerSentEvent
 from .globals import current_app, g, request, session, websocket
 from .helpers import (
     abort,

@@ -19,8 +19,7 @@ from types import TracebackType
 from typing import Any, ParamSpec
 
 from flask import Flask
-from flask.sansio.app import App
-from flask.sansio.app import T_shell_context_processor, T_template_filter, T_template_global, T_template_test  # noqa: F401
+from flask.sansio.app import App, T_shell_context_processor, T_template_filter, T_template_global, T_template_test  # noqa: F401
 from werkzeug.datastructures import Headers, ImmutableDict
 from werkzeug.exceptions import (
     BadRequestKeyError,
@@ -41,7 +40,6 @@ from .routing import QuaverMap, QuaverRule, host_subdomain
 from .scaffold import QuaverScaffoldMixin, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
 from .serving import ServingMixin, T_after_serving, T_before_serving, T_while_serving  # noqa: F401
 from .sessions import AppSessionMixin, SecureCookieSessionInterface
-from .testing import QuaverClient, QuaverCliRunner, TestApp, make_test_request
 from .signals import (
     appcontext_tearing_down,
     got_request_exception,
@@ -49,6 +47,7 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .testing import QuaverClient, QuaverCliRunner, TestApp, make_test_request
 from .typing import AppOrBlueprintKey, TestAppProtocol, TestClientProtocol  # noqa: F401
 from .utils import is_coroutine_function, run_sync
 from .utils import is_coroutine_function as iscoroutinefunction  # noqa: F401

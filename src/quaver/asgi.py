@@ -16,10 +16,10 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.urls import iri_to_uri
 
 from .ctx import RequestContext
-from .wrappers.response import FileBody
-from .wrappers.websocket import WebsocketDisconnected, close_message
 from .signals import websocket_received, websocket_sent
 from .utils import CLIENT_LEFT
+from .wrappers.response import FileBody
+from .wrappers.websocket import WebsocketDisconnected, close_message
 
 if TYPE_CHECKING:
     from .app import Quaver

@@ -3,7 +3,6 @@ serving hooks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask.sansio.blueprints import Blueprint as _SansIOBlueprint

@@ -14,8 +14,7 @@ import warnings
 from typing import Any
 from urllib.parse import quote
 
-from werkzeug.routing import IntegerConverter, Map, MapAdapter, Rule
-from werkzeug.routing import ValidationError
+from werkzeug.routing import IntegerConverter, Map, MapAdapter, Rule, ValidationError
 
 
 class QuaverRule(Rule):

@@ -6,8 +6,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import errno
-import os
 import logging
+import os
 import signal
 import socket
 import sys

@@ -9,8 +9,12 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from flask.sessions import NullSession, SecureCookieSession, SessionMixin
-from flask.sessions import session_json_serializer  # the signed cookie's tagged JSON
+from flask.sessions import (
+    NullSession,
+    SecureCookieSession,
+    SessionMixin,
+    session_json_serializer,  # the signed cookie's tagged JSON
+)
 from flask.sessions import SecureCookieSessionInterface as _FlaskSecureCookieSessionInterface
 from flask.sessions import SessionInterface as _FlaskSessionInterface
 

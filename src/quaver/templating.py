@@ -12,7 +12,8 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from jinja2 import BaseLoader, Environment as _JinjaEnvironment, Template, TemplateNotFound
+from jinja2 import BaseLoader, Template, TemplateNotFound
+from jinja2 import Environment as _JinjaEnvironment
 
 from .globals import _cv_app, _cv_request, _cv_websocket, current_app, session
 from .helpers import get_template_attribute, stream_with_context

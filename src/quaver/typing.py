@@ -78,12 +78,12 @@ AppOrBlueprintKey = Union[str, None]
 # Views and hooks: each may be a plain function or a coroutine function.
 RouteCallable = Union[Callable[..., ResponseReturnValue], Callable[..., Awaitable[ResponseReturnValue]]]
 WebsocketCallable = Union[
-    Callable[..., Union[ResponseReturnValue, None]],
-    Callable[..., Awaitable[Union[ResponseReturnValue, None]]],
+    Callable[..., ResponseReturnValue | None],
+    Callable[..., Awaitable[ResponseReturnValue | None]],
 ]
 BeforeRequestCallable = Union[
-    Callable[[], Union[ResponseReturnValue, None]],
-    Callable[[], Awaitable[Union[ResponseReturnValue, None]]],
+    Callable[[], ResponseReturnValue | None],
+    Callable[[], Awaitable[ResponseReturnValue | None]],
 ]
 BeforeWebsocketCallable = BeforeRequestCallable
 AfterRequestCallable = Union[
@@ -91,12 +91,12 @@ AfterRequestCallable = Union[
     Callable[[ResponseTypes], Awaitable[ResponseTypes]],
 ]
 AfterWebsocketCallable = Union[
-    Callable[[Union[ResponseTypes, None]], Union[ResponseTypes, None]],
-    Callable[[Union[ResponseTypes, None]], Awaitable[Union[ResponseTypes, None]]],
+    Callable[[ResponseTypes | None], ResponseTypes | None],
+    Callable[[ResponseTypes | None], Awaitable[ResponseTypes | None]],
 ]
 TeardownCallable = Union[
-    Callable[[Union[BaseException, None]], None],
-    Callable[[Union[BaseException, None]], Awaitable[None]],
+    Callable[[BaseException | None], None],
+    Callable[[BaseException | None], Awaitable[None]],
 ]
 ErrorHandlerCallable = Union[
     Callable[[Any], ResponseReturnValue],
@@ -114,7 +114,7 @@ TemplateFilterCallable = Callable[[Any], Any]
 TemplateGlobalCallable = Callable[[Any], Any]
 TemplateTestCallable = Callable[[Any], bool]
 URLDefaultCallable = Callable[[str, dict[str, Any]], None]
-URLValuePreprocessorCallable = Callable[[Union[str, None], Union[dict[str, Any], None]], None]
+URLValuePreprocessorCallable = Callable[[str | None, dict[str, Any] | None], None]
 
 
 class ASGIHTTPProtocol(Protocol):

@@ -45,7 +45,7 @@ _LIBRARY_DIRS = tuple(
                                            sysconfig.get_paths()["platlib"]) if p}
 )
 _HANDLE_RUN = asyncio.Handle._run.__code__  # where pure-Python asyncio calls every callback
-_LOOP_OWN_CODES = {getattr(asyncio.BaseEventLoop, "_run_once").__code__, asyncio.BaseEventLoop.run_forever.__code__}
+_LOOP_OWN_CODES = {asyncio.BaseEventLoop._run_once.__code__, asyncio.BaseEventLoop.run_forever.__code__}
 _ADVICE = (
     "Every other request on this worker waited. Await it instead (an async library: asyncio.sleep, "
     "an async HTTP client or database driver), or run it in the thread pool: make the view a plain "

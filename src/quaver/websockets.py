@@ -12,7 +12,6 @@ from .globals import _cv_websocket
 from .sessions import SecureCookieSessionInterface
 from .signals import got_websocket_exception, websocket_finished, websocket_started, websocket_tearing_down
 
-
 if TYPE_CHECKING:
     from .wrappers import Response
 

@@ -6,7 +6,6 @@ import asyncio
 from types import TracebackType
 from typing import Any
 
-
 #: Seconds ``TestApp`` waits for the app's start-up or shutdown by default.
 DEFAULT_TIMEOUT = 60
 

@@ -8,10 +8,9 @@ from urllib.parse import parse_qsl, urlsplit
 
 from werkzeug.datastructures import Headers
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.utils import get_content_length, get_host
 from werkzeug.sansio.request import Request as SansIORequest
+from werkzeug.sansio.utils import get_content_length, get_host
 from werkzeug.utils import cached_property
-
 
 _NAMES: dict[bytes, str] = {}
 

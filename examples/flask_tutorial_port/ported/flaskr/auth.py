@@ -2,8 +2,9 @@
 
 import functools
 
-from quaver import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from werkzeug.security import check_password_hash, generate_password_hash
+
+from quaver import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
 from .db import get_db
 
