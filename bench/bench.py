@@ -107,7 +107,8 @@ async def start_lifespan(app) -> asyncio.Task:
     async def send(message):
         done.set()
 
-    task = asyncio.get_running_loop().create_task(app({"type": "lifespan", "asgi": {"version": "3.0"}}, queue.get, send))
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}}
+    task = asyncio.get_running_loop().create_task(app(scope, queue.get, send))
     await asyncio.wait_for(done.wait(), 5)
     return task
 
@@ -139,7 +140,8 @@ def table(medians: dict) -> str:
         r = route[0]
         bare, star, qv, qt = (medians[(n, r)] for n in ("bare", "starlette", "quaver", "quart"))
         lines.append(
-            f"| {r} | {bare:.1f} | {star:.1f} | {qv:.1f} | {qt:.1f} | {qv / bare:.1f}x | {qv / star:.2f}x | {qt / qv:.1f}x |"
+            f"| {r} | {bare:.1f} | {star:.1f} | {qv:.1f} | {qt:.1f} "
+            f"| {qv / bare:.1f}x | {qv / star:.2f}x | {qt / qv:.1f}x |"
         )
     return "\n".join(lines)
 

@@ -63,8 +63,9 @@ def sdist_tests(package: str) -> Path:
 
 
 def run_suite(name: str, source: Path, extra: list[str]) -> Run:
+    pytest = [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "-p", "quaver.as_quart"]
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-rfE", "-p", "no:cacheprovider", "-p", "quaver.as_quart", "tests", *extra],
+        [*pytest, "tests", *extra],
         cwd=source,
         capture_output=True,
         text=True,

@@ -70,7 +70,8 @@ async def outage(kind: str, url: str, stop, start) -> None:
             except TimeoutError:
                 report(False, f"{kind}: publish while down hangs (over 10 s)")
             except Exception as error:
-                report(True, f"{kind}: publish while down raises {type(error).__name__} in {time.monotonic() - started:.1f} s")
+                elapsed = time.monotonic() - started
+                report(True, f"{kind}: publish while down raises {type(error).__name__} in {elapsed:.1f} s")
             await start()
             back = time.monotonic()
             heard = None
@@ -82,7 +83,7 @@ async def outage(kind: str, url: str, stop, start) -> None:
                     await asyncio.sleep(0.2)
             took = time.monotonic() - back
             report(heard is not None and took < 5, f"{kind}: subscriber resumes after the broker returns "
-                   f"({'heard after %.1f s' % took if heard else 'nothing heard in 10 s'})")
+                   f"({f'heard after {took:.1f} s' if heard else 'nothing heard in 10 s'})")
             listener = broadcast._listener_task
             report(not listener.done(), f"{kind}: the listener task is alive after the outage"
                    + (f" (ended: {listener.exception()!r})" if listener.done() and not listener.cancelled() else ""))

@@ -98,7 +98,8 @@ def main() -> None:
         setups.append(("starlette", arguments.broadcaster_python))
     for framework, python in setups:
         row = measure(python, framework, arguments.sockets, arguments.client_processes)
-        print(f"{row['framework']:10} {row['sockets']} sockets: RSS {row['before_mib']:.1f} -> {row['after_mib']:.1f} MiB, "
+        print(f"{row['framework']:10} {row['sockets']} sockets: "
+              f"RSS {row['before_mib']:.1f} -> {row['after_mib']:.1f} MiB, "
               f"{row['per_socket_kib']:.1f} KiB per socket", flush=True)
 
 

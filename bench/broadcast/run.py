@@ -52,7 +52,9 @@ def client_process(ports: list[int], count: int, offset: int, expected: int, pip
             port = ports[(offset + number) % len(ports)]
             for attempt in range(20):
                 try:
-                    socket = await websockets.connect(f"ws://127.0.0.1:{port}/ws", max_queue=None, ping_interval=None, open_timeout=30)
+                    socket = await websockets.connect(
+                        f"ws://127.0.0.1:{port}/ws", max_queue=None, ping_interval=None, open_timeout=30
+                    )
                     break
                 except OSError:
                     await asyncio.sleep(0.1 * (attempt + 1))
@@ -144,13 +146,16 @@ def run_case(ports: list[int], clients: int, messages: int, rate: float | None, 
     }
 
 
-def start_servers(python: str, framework: str, url: str, count: int, logs: Path) -> tuple[list[int], list[subprocess.Popen]]:
+def start_servers(
+    python: str, framework: str, url: str, count: int, logs: Path
+) -> tuple[list[int], list[subprocess.Popen]]:
     ports, procs = [], []
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     for number in range(count):
         port = free_port()
         log = open(logs / f"{framework}-{number}.log", "wb")
-        procs.append(subprocess.Popen([python, str(HERE / "servers.py"), framework, url, str(port)], stdout=log, stderr=log, env=env))
+        command = [python, str(HERE / "servers.py"), framework, url, str(port)]
+        procs.append(subprocess.Popen(command, stdout=log, stderr=log, env=env))
         ports.append(port)
     for port in ports:
         wait_for_port(port, 30)
@@ -174,7 +179,9 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2, help="server processes for Redis and PostgreSQL")
     parser.add_argument("--messages", type=int, default=100)
     parser.add_argument("--client-processes", type=int, default=2)
-    parser.add_argument("--broadcaster-python", help="a python with starlette, broadcaster, hypercorn (skipped without)")
+    parser.add_argument(
+        "--broadcaster-python", help="a python with starlette, broadcaster, hypercorn (skipped without)"
+    )
     parser.add_argument("--brokers", default="memory,redis,postgres")
     parser.add_argument("--logs", default="/tmp/quaver-bench-broadcast")
     arguments = parser.parse_args()
@@ -192,7 +199,9 @@ def main() -> None:
                 for mode, rate in (("20/s", 20.0), ("burst", None)):
                     ports, procs = start_servers(python, framework, urls[broker], count, logs)
                     try:
-                        figures = run_case(ports, arguments.clients, arguments.messages, rate, arguments.client_processes)
+                        figures = run_case(
+                            ports, arguments.clients, arguments.messages, rate, arguments.client_processes
+                        )
                     except Exception as error:  # e.g. the server refused websockets: a row saying so
                         figures = {"clients": arguments.clients, "complete": 0, "in_order": 0, "deliveries": 0,
                                    "expected": arguments.clients * arguments.messages, "p50_ms": None,
@@ -207,12 +216,18 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|")
     names = {"quaver": "Quaver + quaver.pubsub", "starlette": "Starlette + broadcaster"}
     for row in rows:
-        ok = f"{row['in_order']}/{row['clients']}" + ("" if row["deliveries"] == row["expected"] else f" ({row['deliveries']}/{row['expected']})")
+        ok = f"{row['in_order']}/{row['clients']}"
+        if row["deliveries"] != row["expected"]:
+            ok += f" ({row['deliveries']}/{row['expected']})"
         if row.get("error"):
             ok += f" ({row['error']})"
         p50 = f"{row['p50_ms']:.0f}" if row["p50_ms"] is not None else "-"
         p99 = f"{row['p99_ms']:.0f}" if row["p99_ms"] is not None else "-"
-        print(f"| {names[row['setup']]} | {row['broker']} | {row['N']} | {row['clients']} | {arguments.messages} {'at 20/s' if row['mode'] == '20/s' else 'in a burst'} | {ok} | {p50} | {p99} | {row['per_second']:.0f} |")
+        published = f"{arguments.messages} {'at 20/s' if row['mode'] == '20/s' else 'in a burst'}"
+        print(
+            f"| {names[row['setup']]} | {row['broker']} | {row['N']} | {row['clients']} | {published} "
+            f"| {ok} | {p50} | {p99} | {row['per_second']:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -76,7 +76,9 @@ class PostEditor(MethodView):
             return await render_template("edit.html", post=existing, form=form), 400
         db: Database = g.db
         if existing is None:
-            post_id = await db.run("INSERT INTO post (author_id, title, body) VALUES (?, ?, ?)", g.user["id"], title, body)
+            post_id = await db.run(
+                "INSERT INTO post (author_id, title, body) VALUES (?, ?, ?)", g.user["id"], title, body
+            )
             await flash("Published.", "success")
         else:
             await db.run("UPDATE post SET title = ?, body = ? WHERE id = ?", title, body, post_id)
