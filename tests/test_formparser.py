@@ -98,11 +98,13 @@ async def test_multipart_split_in_two_at_every_position_parses_the_same() -> Non
     body = multipart(("a", None, b"first"), ("f", "f.txt", b"line\r\nline\r\n"), ("b", None, b"Again"))
     for cut in range(1, len(body)):
 
-        async def two_chunks():
+        async def two_chunks(cut: int):
             yield body[:cut]
             yield body[cut:]
 
-        form, files = await FormDataParser().parse(two_chunks(), "multipart/form-data", len(body), {"boundary": BOUNDARY})
+        form, files = await FormDataParser().parse(
+            two_chunks(cut), "multipart/form-data", len(body), {"boundary": BOUNDARY}
+        )
         assert (form["a"], form["b"], files["f"].read()) == ("first", "Again", b"line\r\nline\r\n"), cut
 
 
@@ -159,7 +161,9 @@ async def test_failed_form_closes_the_temporary_files_it_made(monkeypatch) -> No
 
 
 async def test_field_charset_from_the_part_content_type() -> None:
-    body = multipart(("name", None, "Jos\u00e9".encode("latin-1")), headers="Content-Type: text/plain; charset=iso-8859-1\r\n")
+    body = multipart(
+        ("name", None, "Jos\u00e9".encode("latin-1")), headers="Content-Type: text/plain; charset=iso-8859-1\r\n"
+    )
     form, _ = await parse(body, "multipart/form-data")
     assert form["name"] == "Jos\u00e9"
 
@@ -272,6 +276,8 @@ async def test_files_of_a_repeated_field_are_all_kept_in_order(app: Quaver, clie
     async def index():
         return {"names": [f.filename for f in (await request.files).getlist("f")]}
 
-    files = MultiDict([("f", WerkzeugFileStorage(io.BytesIO(b"1"), "one")), ("f", WerkzeugFileStorage(io.BytesIO(b"2"), "two"))])
+    files = MultiDict(
+        [("f", WerkzeugFileStorage(io.BytesIO(b"1"), "one")), ("f", WerkzeugFileStorage(io.BytesIO(b"2"), "two"))]
+    )
     response = await client.post("/", files=files)
     assert await response.get_json() == {"names": ["one", "two"]}

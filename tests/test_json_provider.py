@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import decimal
 import enum
+import functools
 import json
 import uuid
 from typing import Any
@@ -46,8 +47,12 @@ class Html:
         return "<b>html</b>"
 
 
-class Colour(str, enum.Enum):
+class Colour(str, enum.Enum):  # noqa: UP042 - the mixin as code written before StrEnum spells it
     RED = "red"
+
+
+class Shade(enum.StrEnum):
+    DARK = "dark"
 
 
 class Level(enum.IntEnum):
@@ -89,6 +94,7 @@ ENCODE_CORPUS: dict[str, Any] = {
     "float_subclass": Ratio(1.5),
     "float_subclass_nan": Ratio("nan"),
     "str_enum": Colour.RED,
+    "strenum": Shade.DARK,
     "int_enum": Level.HIGH,
     "empty_containers": [[], {}, "", [[]], {"a": {}}],
     "nested_deeply": json.loads("[" * 300 + "]" * 300),
@@ -135,7 +141,7 @@ async def _encodings(value: Any, ensure_ascii: bool, sort_keys: bool, debug: boo
     pairs = []
     with flask_app.app_context():
         for call in (lambda app: app.json.dumps(value), lambda app: app.json.dumps(value, separators=(",", ":"))):
-            pairs.append((_outcome(lambda: call(flask_app)), _outcome(lambda: call(quaver_app))))
+            pairs.append((_outcome(functools.partial(call, flask_app)), _outcome(functools.partial(call, quaver_app))))
         flask_response = _outcome(lambda: flask_app.json.response(value).get_data())
     quaver_response = _outcome(lambda: quaver_app.json.response(value))
     if quaver_response[0] == "ok":

@@ -296,7 +296,7 @@ async def test_quavers_class_has_quarts_methods_and_attributes(quart_module: str
     cls = _quaver_class(quart_module, quart_class)
     instance = (await _instances()).get(quart_class)
     missing = []
-    for name, kind in sorted(_quart_names(f"{quart_module}:{quart_class}").items()):
+    for name in sorted(_quart_names(f"{quart_module}:{quart_class}")):
         if (quart_class, name) in LEFT_OUT or hasattr(cls, name):
             continue
         if instance is not None and hasattr(instance, name):  # set per instance in Quaver
@@ -355,7 +355,7 @@ def test_quavers_methods_take_quarts_positional_arguments(quart_module: str, qua
             for param in quart_params
         ]
         given = quaver_params[: len(expected)]
-        same = all(param in names for param, names in zip(given, expected))
+        same = all(param in names for param, names in zip(given, expected, strict=False))  # given may fall short
         if not same or (len(given) < len(expected) and not takes_more):
             wrong.append(f"{name}{tuple(quart_params[1:])} is {name}{tuple(quaver_params[1:])}")
     assert wrong == [], f"{cls.__qualname__}: {wrong}"

@@ -18,6 +18,7 @@ import itertools
 import random
 import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -505,7 +506,7 @@ def random_rules(rng: random.Random) -> list[dict[str, Any]]:
         tail = rng.choices(_TAILS, weights=[6, 3, 1, 1])[0]
         counter = itertools.count()
 
-        def numbered(match: re.Match[str]) -> str:
+        def numbered(match: re.Match[str], counter: Iterator[int] = counter) -> str:
             return f"{match.group(1)}{next(counter)}>"
 
         text = "/" + "/".join(segments) + (tail if segments else tail.lstrip("/"))

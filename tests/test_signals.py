@@ -28,7 +28,7 @@ from quaver import (
     websocket_tearing_down,
 )
 from quaver.signals import got_background_exception, got_serving_exception
-from quaver.testing import LifespanError
+from quaver.testing import LifespanError, WebsocketDisconnectError
 
 
 async def test_app_context_sends_pushed_tearing_down_and_popped(app: Quaver) -> None:
@@ -399,8 +399,9 @@ async def test_got_websocket_exception_for_an_unhandled_error(app: Quaver, use_a
         websocket_tearing_down.connected_to(recorder(events, "tearing_down", use_async, "exc"), app),
     ):
         async with app.test_client().websocket("/ws") as connection:
-            with pytest.raises(Exception):
+            with pytest.raises(WebsocketDisconnectError) as info:
                 await connection.receive()
+            assert info.value.code == 1011  # the server's internal error close
         await asyncio.sleep(0.05)
     assert [name for name, _ in events] == ["got", "tearing_down"]
     assert isinstance(events[0][1], ArithmeticError)

@@ -571,8 +571,8 @@ async def test_a_custom_session_is_saved_after_an_accepted_websocket_with_no_res
         session["seen"] = session["user"]
         await websocket.send("hi")
 
-    async with client.websocket("/ws") as ws:
-        assert await ws.receive() == "hi"
+    async with client.websocket("/ws") as connection:
+        assert await connection.receive() == "hi"
     assert app.session_interface.saved == [({"user": "ada", "seen": "ada"}, None)]
 
 
@@ -602,8 +602,8 @@ async def test_a_cookie_session_changed_in_an_accepted_websocket_is_logged_as_lo
         session["late"] = True
         await websocket.send("ok")
 
-    async with client.websocket("/ws") as ws:
-        assert await ws.receive() == "ok"
+    async with client.websocket("/ws") as connection:
+        assert await connection.receive() == "ok"
     assert "change is lost" in caplog.text
 
 
@@ -629,7 +629,7 @@ async def test_request_global_is_unbound_in_a_websocket(app, client):
     @app.websocket("/ws")
     async def handle():
         try:
-            request.path
+            _ = request.path  # reading it is what raises
         except RuntimeError:
             await websocket.send("no request")
 
