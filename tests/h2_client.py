@@ -24,14 +24,17 @@ class Stream:
     ended: bool = False
 
 
-def h2_get(port: int, context: ssl.SSLContext, path: str, enable_push: bool = True, timeout: float = 10) -> dict[int, Stream]:
+def h2_get(
+    port: int, context: ssl.SSLContext, path: str, enable_push: bool = True, timeout: float = 10
+) -> dict[int, Stream]:
     """GET ``path`` over TLS on 127.0.0.1:``port`` and return every stream by id:
     1 is the request's own, the others are pushed. Returns once all have ended."""
     context.set_alpn_protocols(["h2"])
     with socket.create_connection(("127.0.0.1", port), timeout=timeout) as raw:
         with context.wrap_socket(raw, server_hostname="127.0.0.1") as sock:
             assert sock.selected_alpn_protocol() == "h2"
-            connection = h2.connection.H2Connection(h2.config.H2Configuration(client_side=True, header_encoding="utf-8"))
+            config = h2.config.H2Configuration(client_side=True, header_encoding="utf-8")
+            connection = h2.connection.H2Connection(config)
             connection.initiate_connection()
             connection.update_settings({h2.settings.SettingCodes.ENABLE_PUSH: int(enable_push)})
             connection.send_headers(

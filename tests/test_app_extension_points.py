@@ -114,7 +114,9 @@ async def test_finalize_and_process_response_overridden_in_quarts_form() -> None
     seen: list[str] = []
 
     class App(Quaver):
-        async def finalize_request(self, result: Any, request_context: Any = None, from_error_handler: bool = False) -> Response:
+        async def finalize_request(
+            self, result: Any, request_context: Any = None, from_error_handler: bool = False
+        ) -> Response:
             seen.append(f"finalize {result!r} {type(request_context).__name__} {from_error_handler}")
             return await super().finalize_request(result, request_context, from_error_handler)
 

@@ -126,7 +126,9 @@ def command(kind: str, port: int) -> list[str]:
     if kind == "hypercorn":
         return [str(BIN / "hypercorn"), "--bind", f"127.0.0.1:{port}", "leaveapp:app"]
     if kind == "uvicorn":
-        return [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "leaveapp:app"]
+        return [
+            str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "leaveapp:app"
+        ]
     return [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "leaveapp:app"]
 
 
@@ -377,7 +379,8 @@ async def test_an_http_2_body_in_parts_reaches_a_handler_that_waited_first(http_
         {"type": "http.request", "body": b"one,", "more_body": True},
         {"type": "http.request", "body": b"two,", "more_body": True},
     )
-    serving = asyncio.create_task(app(_scope("/", method="POST", http_version=http_version), server.receive, server.send))
+    scope = _scope("/", method="POST", http_version=http_version)
+    serving = asyncio.create_task(app(scope, server.receive, server.send))
     await asyncio.sleep(0.1)
     server.queue.put_nowait({"type": "http.request", "body": b"three", "more_body": False})
     await asyncio.wait_for(serving, 2)

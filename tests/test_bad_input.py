@@ -446,7 +446,10 @@ async def test_too_many_form_parts_gets_413(target: Target, kind: str) -> None:
         headers, body = multipart_type(), multipart(*((f"f{i}", b"1") for i in range(count)))
     answer = await target.request("POST", "/form", headers=headers, content=body)
     assert answer.status == 413
-    fewer = body.rpartition(b"&")[0] if kind == "urlencoded" else multipart(*((f"f{i}", b"1") for i in range(count - 1)))
+    if kind == "urlencoded":
+        fewer = body.rpartition(b"&")[0]
+    else:
+        fewer = multipart(*((f"f{i}", b"1") for i in range(count - 1)))
     assert (await target.request("POST", "/form", headers=headers, content=fewer)).status == 200
 
 
@@ -516,7 +519,10 @@ async def test_absolute_path_in_url_is_redirected_inside_the_directory(server: T
 
 @pytest.mark.parametrize(
     "name",
-    ["../secret.txt", "%2e%2e/secret.txt", "/etc/passwd", "..\\secret.txt", "hello.txt\x00", "sub/../../secret.txt", ".."],
+    [
+        "../secret.txt", "%2e%2e/secret.txt", "/etc/passwd", "..\\secret.txt", "hello.txt\x00", "sub/../../secret.txt",
+        "..",
+    ],
 )
 async def test_path_escaping_send_from_directory_as_argument_gets_404(target: Target, name: str) -> None:
     answer = await target.request("GET", "/file?" + str(httpx.QueryParams({"name": name})))
@@ -617,12 +623,17 @@ def head_bytes(*lines: bytes, body: bytes = b"") -> bytes:
         head_bytes(b"POST /data HTTP/1.1", b"Host: 127.0.0.1", b"Content-Length: abc"),
         head_bytes(b"POST /data HTTP/1.1", b"Host: 127.0.0.1", b"Content-Length: -1"),
         head_bytes(b"POST /data HTTP/1.1", b"Host: 127.0.0.1", b"Content-Length: 1", b"Content-Length: 2", body=b"ab"),
-        head_bytes(b"POST /data HTTP/1.1", b"Host: 127.0.0.1", b"Transfer-Encoding: chunked", body=b"zz\r\nab\r\n0\r\n\r\n"),
+        head_bytes(
+            b"POST /data HTTP/1.1", b"Host: 127.0.0.1", b"Transfer-Encoding: chunked", body=b"zz\r\nab\r\n0\r\n\r\n"
+        ),
         head_bytes(b"GET /resource HTTP/1.1", b"Host: 127.0.0.1", b"X-Value: a\x00b"),
         head_bytes(b"GET /res ource HTTP/1.1", b"Host: 127.0.0.1"),
         b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03" + b"\x00" * 40 + b"\r\n\r\n",
     ],
-    ids=["length-not-a-number", "negative-length", "two-lengths", "bad-chunk-size", "nul-in-header", "space-in-target", "tls-to-http"],
+    ids=[
+        "length-not-a-number", "negative-length", "two-lengths", "bad-chunk-size", "nul-in-header", "space-in-target",
+        "tls-to-http",
+    ],
 )
 async def test_malformed_framing_is_refused_by_the_server(server: ThreadedServer, data: bytes) -> None:
     answer = raw_exchange(server, data)
@@ -678,7 +689,9 @@ async def test_over_long_header_is_refused_by_the_server(server: ThreadedServer)
 
 
 # --- header injection through the response -------------------------------------------
-@pytest.mark.parametrize("location", ["/a\r\nX-Injected: 1", "http://example.com/\nSet-Cookie: injected=1", "/a\rX-Injected: 1"])
+@pytest.mark.parametrize(
+    "location", ["/a\r\nX-Injected: 1", "http://example.com/\nSet-Cookie: injected=1", "/a\rX-Injected: 1"]
+)
 async def test_redirect_to_location_with_newline_gets_500_and_injects_nothing(target: Target, location: str) -> None:
     answer = await target.request("GET", "/redirect?" + str(httpx.QueryParams({"to": location})))
     assert answer.status == 500
@@ -718,7 +731,8 @@ async def test_cookie_value_with_newline_or_semicolon_is_quoted(target: Target, 
 
 
 async def test_cookie_path_with_newline_or_semicolon_is_percent_encoded(target: Target) -> None:
-    answer = await target.request("GET", "/cookie?" + str(httpx.QueryParams({"path": "/a;Domain=evil\r\nX-Injected: 1"})))
+    query = httpx.QueryParams({"path": "/a;Domain=evil\r\nX-Injected: 1"})
+    answer = await target.request("GET", "/cookie?" + str(query))
     assert answer.status == 200
     assert answer.headers_named("Set-Cookie") == ["k=v; Path=/a%3BDomain=evil%0D%0AX-Injected:%201"]
     assert answer.header("X-Injected") is None
@@ -748,6 +762,7 @@ async def test_cookie_name_or_domain_with_separators_gets_500_and_injects_nothin
 
 
 async def test_plain_cookie_is_set(target: Target) -> None:
-    answer = await target.request("GET", "/cookie?" + str(httpx.QueryParams({"key": "theme", "value": "dark", "domain": "example.com"})))
+    query = httpx.QueryParams({"key": "theme", "value": "dark", "domain": "example.com"})
+    answer = await target.request("GET", "/cookie?" + str(query))
     assert answer.status == 200
     assert answer.headers_named("Set-Cookie") == ["theme=dark; Domain=example.com; Path=/"]

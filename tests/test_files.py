@@ -112,10 +112,14 @@ async def test_attachment_with_a_download_name(app: Quaver, client, site: Path) 
     assert response.mimetype == "application/pdf"
 
 
-async def test_non_ascii_download_name_gets_an_ascii_fallback_and_filename_star(app: Quaver, client, site: Path) -> None:
+async def test_non_ascii_download_name_gets_an_ascii_fallback_and_filename_star(
+    app: Quaver, client, site: Path
+) -> None:
     @app.get("/")
     async def index():
-        return await send_file(site / "public" / "notes.txt", as_attachment=True, download_name="r\u00e9sum\u00e9 \u2603.txt")
+        return await send_file(
+            site / "public" / "notes.txt", as_attachment=True, download_name="r\u00e9sum\u00e9 \u2603.txt"
+        )
 
     disposition = (await client.get("/")).headers["Content-Disposition"]
     assert disposition.startswith("attachment; ")
@@ -334,7 +338,9 @@ async def test_if_none_match_gets_304_without_a_body(files_app: Quaver, client) 
     assert "Content-Length" not in response.headers
 
 
-async def test_if_modified_since_gets_304_and_an_older_date_gets_the_file(files_app: Quaver, client, site: Path) -> None:
+async def test_if_modified_since_gets_304_and_an_older_date_gets_the_file(
+    files_app: Quaver, client, site: Path
+) -> None:
     mtime = (site / "public" / "data.bin").stat().st_mtime
     fresh = await client.get("/files/data.bin", headers={"If-Modified-Since": http_date(mtime)})
     assert fresh.status_code == 304

@@ -69,7 +69,9 @@ def unport(source: str) -> str:
 
 
 def files_of(package: Path) -> list[Path]:
-    return sorted(path.relative_to(package) for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    return sorted(
+        path.relative_to(package) for path in package.rglob("*") if path.is_file() and "__pycache__" not in path.parts
+    )
 
 
 def test_the_port_has_the_same_files() -> None:
@@ -216,7 +218,9 @@ async def test_logout_clears_the_session(client: Any, auth: Auth) -> None:
     assert "Log in" in await text(await client.get("/"))
 
 
-@pytest.mark.parametrize(("method", "path"), [("get", "/create"), ("post", "/create"), ("post", "/1/update"), ("post", "/1/delete")])
+@pytest.mark.parametrize(
+    ("method", "path"), [("get", "/create"), ("post", "/create"), ("post", "/1/update"), ("post", "/1/delete")]
+)
 async def test_login_required(client: Any, method: str, path: str) -> None:
     response = await getattr(client, method)(path)
     assert response.status_code == 302
@@ -311,7 +315,8 @@ def test_the_flask_original_tells_the_same_story(tmp_path: Path) -> None:
     client = app.test_client()
     assert client.post("/create").headers["Location"] == "/auth/login"
     assert client.post("/auth/login", data={"username": "test", "password": "test"}).headers["Location"] == "/"
-    page = client.post("/create", data={"title": "from flask", "body": "b"}, follow_redirects=True).get_data(as_text=True)
+    created = client.post("/create", data={"title": "from flask", "body": "b"}, follow_redirects=True)
+    page = created.get_data(as_text=True)
     assert "Post published." in page and "from flask" in page and "first post" in page
     assert client.post("/1/update", data={"title": "", "body": ""}).status_code == 200
     assert client.post("/1/delete").headers["Location"] == "/"

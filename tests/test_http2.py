@@ -20,7 +20,11 @@ app = Quaver(__name__)
 
 @app.get("/")
 async def index():
-    return {"http_version": request.http_version, "scheme": request.scheme, "push": "http.response.push" in request.extensions}
+    return {
+        "http_version": request.http_version,
+        "scheme": request.scheme,
+        "push": "http.response.push" in request.extensions,
+    }
 
 @app.get("/page")
 async def page():

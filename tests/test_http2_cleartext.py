@@ -33,7 +33,9 @@ async def index():
 def port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     directory: Path = tmp_path_factory.mktemp("h2c")
     port = free_port()
-    (directory / "app.py").write_text(f"{APP}\nif __name__ == '__main__':\n    app.run(host='127.0.0.1', port={port})\n")
+    (directory / "app.py").write_text(
+        f"{APP}\nif __name__ == '__main__':\n    app.run(host='127.0.0.1', port={port})\n"
+    )
     with ServerProcess([sys.executable, "app.py"], cwd=directory) as server:
         server.wait_until_serving(f"http://127.0.0.1:{port}/")
         yield port

@@ -74,12 +74,14 @@ async def h3_post(port: int, cafile: Path, path: str, body: bytes) -> tuple[dict
 
 def test_an_http_3_client_gets_the_apps_answer_over_quic(tmp_path: Path) -> None:
     with serve_over_tls(tmp_path, APP) as (server, port, context):
-        headers, body = asyncio.run(asyncio.wait_for(h3_post(port, tmp_path / "ca.pem", "/hello", b'{"name": "quic"}'), 15))
+        posting = h3_post(port, tmp_path / "ca.pem", "/hello", b'{"name": "quic"}')
+        headers, body = asyncio.run(asyncio.wait_for(posting, 15))
         assert headers[b":status"] == b"201"
         assert httpx.Response(200, content=body).json() == {"hello": "quic", "http_version": "3", "scheme": "https"}
         # the TCP side advertises HTTP/3 to browsers
         with httpx.Client(verify=context, timeout=5) as http:
-            assert f'h3=":{port}"' in http.post(f"https://127.0.0.1:{port}/hello", json={"name": "tcp"}).headers["alt-svc"]
+            answer = http.post(f"https://127.0.0.1:{port}/hello", json={"name": "tcp"})
+            assert f'h3=":{port}"' in answer.headers["alt-svc"]
         assert "HTTP/3 (QUIC, UDP port" in server.stdout
         assert server.stop(signal.SIGINT, timeout=10) == 0
         assert "Traceback" not in server.stderr, server.stderr

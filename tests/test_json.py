@@ -323,7 +323,10 @@ async def test_dumps_inside_an_app_context_uses_the_app_settings(app: Quaver) ->
 
 def test_dumps_outside_an_app_serialises_dates_and_keeps_key_order() -> None:
     text = quaver_json.dumps({"b": datetime.date(2021, 3, 4), "a": uuid.UUID(int=3)})
-    assert quaver_json.loads(text) == {"b": "Thu, 04 Mar 2021 00:00:00 GMT", "a": "00000000-0000-0000-0000-000000000003"}
+    assert quaver_json.loads(text) == {
+        "b": "Thu, 04 Mar 2021 00:00:00 GMT",
+        "a": "00000000-0000-0000-0000-000000000003",
+    }
     assert text.index('"b"') < text.index('"a"')
 
 

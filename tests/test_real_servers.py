@@ -71,7 +71,9 @@ def make_app() -> Quaver:
 
 
 @pytest.fixture(params=["hypercorn", "uvicorn"])
-def server(request: pytest.FixtureRequest, free_port: int, caplog: pytest.LogCaptureFixture) -> Iterator[ThreadedServer]:
+def server(
+    request: pytest.FixtureRequest, free_port: int, caplog: pytest.LogCaptureFixture
+) -> Iterator[ThreadedServer]:
     caplog.set_level(logging.ERROR)
     running = ThreadedServer(request.param, make_app(), free_port)
     try:

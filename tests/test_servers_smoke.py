@@ -73,7 +73,9 @@ def command(kind: str, port: int) -> list[str]:
     if kind == "hypercorn":
         return [str(BIN / "hypercorn"), "--bind", f"127.0.0.1:{port}", "smokeapp:app"]
     if kind == "uvicorn":
-        return [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "smokeapp:app"]
+        return [
+            str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "smokeapp:app"
+        ]
     return [str(BIN / "granian"), "--interface", "asgi", "--host", "127.0.0.1", "--port", str(port), "smokeapp:app"]
 
 

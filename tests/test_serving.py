@@ -112,7 +112,9 @@ def wait_for_greeting(url: str, expected: str, server: ServerProcess, timeout: f
         if seen == expected:
             return
         time.sleep(0.1)
-    raise AssertionError(f"still {seen!r}, not {expected!r}, after {timeout}s\nstdout:\n{server.stdout}\nstderr:\n{server.stderr}")
+    raise AssertionError(
+        f"still {seen!r}, not {expected!r}, after {timeout}s\nstdout:\n{server.stdout}\nstderr:\n{server.stderr}"
+    )
 
 
 @pytest.mark.parametrize("run_args", ["use_reloader=True", "debug=True"])

@@ -94,7 +94,9 @@ async def test_url_for_static_builds_the_url(project: Path) -> None:
 
 async def test_blueprint_static_folder_and_url_for(project: Path) -> None:
     app = make_app(project)
-    admin = Blueprint("admin", __name__, root_path=str(project / "admin"), static_folder="static", static_url_path="/files")
+    admin = Blueprint(
+        "admin", __name__, root_path=str(project / "admin"), static_folder="static", static_url_path="/files"
+    )
     app.register_blueprint(admin, url_prefix="/admin")
     client = app.test_client()
     response = await client.get("/admin/files/admin.css")

@@ -350,7 +350,9 @@ def test_the_path_split_from_its_query_comes_back_decoded(app: Quaver) -> None:
 
 
 def test_a_test_scope_has_the_keys_quart_gives_it() -> None:
-    scope = make_test_scope("http", "/caf\u00e9", "GET", Headers({"X-A": "1"}), b"q=1", scope_base={"client": ("10.0.0.1", 9)})
+    scope = make_test_scope(
+        "http", "/caf\u00e9", "GET", Headers({"X-A": "1"}), b"q=1", scope_base={"client": ("10.0.0.1", 9)}
+    )
     assert scope == {
         "type": "http",
         "http_version": "1.1",

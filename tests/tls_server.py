@@ -21,7 +21,9 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_over_tls(directory: Path, app_source: str, run_args: str = "") -> Iterator[tuple[ServerProcess, int, ssl.SSLContext]]:
+def serve_over_tls(
+    directory: Path, app_source: str, run_args: str = ""
+) -> Iterator[tuple[ServerProcess, int, ssl.SSLContext]]:
     """Write ``app_source`` (defining ``app``) to ``directory``, run it with
     ``app.run`` over TLS on a free port, and yield (server, port, a client
     context trusting the certificate); ``directory / "ca.pem"`` is the
