@@ -19,7 +19,8 @@ ENV_PREFIX = "QUAVER"
 DEFAULT_CONFIG: dict[str, Any] = {
     "APPLICATION_ROOT": "/",
     "BACKGROUND_TASK_SHUTDOWN_TIMEOUT": 5,  # seconds
-    "BLOCKING_WARNING_THRESHOLD": None,  # seconds the loop may be held before a warning; None: 0.1 in debug, else off; 0: off
+    # seconds the loop may be held before a warning; None: 0.1 in debug, else off; 0: off
+    "BLOCKING_WARNING_THRESHOLD": None,
     "BODY_TIMEOUT": 60,  # seconds to receive a whole request body
     "DEBUG": None,
     "EXPLAIN_TEMPLATE_LOADING": False,

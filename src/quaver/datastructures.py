@@ -84,7 +84,7 @@ class ServerSentEvent:
 
     def encode(self) -> bytes:
         """The event as the bytes of a ``text/event-stream``."""
-        lines = []
+        lines: list[str] = []
         if self.comment is not None:
             lines.extend(": " + line for line in _split_lines(self.comment))
         if self.event is not None:
@@ -103,7 +103,8 @@ class ServerSentEvent:
         return all(getattr(self, name) == getattr(other, name) for name in self.__slots__)
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self.__slots__ if getattr(self, name) is not None)
+        shown = (name for name in self.__slots__ if getattr(self, name) is not None)
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
         return f"ServerSentEvent({fields})"
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import linecache
 import traceback
-from typing import Any
 
 from markupsafe import escape
+
+from .wrappers.response import Response
 
 __all__ = ("render_traceback", "traceback_response")
 
@@ -87,11 +88,11 @@ def render_traceback(error: BaseException) -> str:
     return TEMPLATE.format(title=escape(title), chains=_chain_html(error))
 
 
-async def traceback_response(error: BaseException, response_class: Any = None) -> Any:
+async def traceback_response(error: BaseException, response_class: type[Response] | None = None) -> Response:
     """A 500 response showing ``error``'s traceback; for debug mode only.
 
     A coroutine, as in Quart: ``response = await traceback_response(error)``.
     """
     if response_class is None:
-        from .wrappers import Response as response_class
+        response_class = Response
     return response_class(render_traceback(error), 500, mimetype="text/html")

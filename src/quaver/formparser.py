@@ -22,7 +22,7 @@ import codecs
 import io
 import tempfile
 from collections.abc import AsyncIterable, Awaitable, Callable
-from typing import IO
+from typing import IO, Any
 from urllib.parse import unquote_to_bytes
 
 from werkzeug.datastructures import Headers, ImmutableMultiDict, MultiDict
@@ -42,7 +42,7 @@ StreamFactory = Callable[[int | None, str | None, str | None, int | None], IO[by
 #: options) -> (form, files)``; ``FormDataParser.parse`` is one.
 ParserFunc = Callable[
     ["FormDataParser", AsyncIterable[bytes], str, int | None, dict[str, str] | None],
-    Awaitable[tuple[MultiDict, MultiDict]],
+    Awaitable["tuple[MultiDict[str, str], MultiDict[str, FileStorage]]"],
 ]
 
 URLENCODED = frozenset(("application/x-www-form-urlencoded", "application/x-url-encoded"))
@@ -73,7 +73,7 @@ class FormDataParser:
         max_form_parts: int | None = None,
         *,
         spool_size: int | None = None,
-        cls: type[MultiDict] = ImmutableMultiDict,
+        cls: type[MultiDict[str, Any]] = ImmutableMultiDict,
         file_class: type[FileStorage] = FileStorage,
         stream_factory: StreamFactory | None = None,
     ) -> None:
@@ -100,7 +100,7 @@ class FormDataParser:
         mimetype: str,
         content_length: int | None = None,
         options: dict[str, str] | None = None,
-    ) -> tuple[MultiDict, MultiDict]:
+    ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
         """Read ``chunks`` to the end and return ``(form, files)``."""
         if mimetype == MULTIPART:
             boundary = (options or {}).get("boundary", "")
@@ -135,7 +135,9 @@ class FormDataParser:
         return fields
 
     # --- multipart/form-data ----------------------------------------------------
-    async def _parse_multipart(self, chunks: AsyncIterable[bytes], boundary: bytes) -> tuple[MultiDict, MultiDict]:
+    async def _parse_multipart(
+        self, chunks: AsyncIterable[bytes], boundary: bytes
+    ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
         decoder = MultipartDecoder(boundary, max_parts=self.max_form_parts)
         parts = _Parts(self)
         limit = self.max_form_memory_size
@@ -354,7 +356,7 @@ class MultiPartParser:
         self,
         *,
         buffer_size: int = 64 * 1024,
-        cls: type[MultiDict] = MultiDict,
+        cls: type[MultiDict[str, Any]] = MultiDict,
         file_storage_cls: type[FileStorage] = FileStorage,
         max_content_length: int | None = None,
         max_form_memory_size: int | None = None,
@@ -369,7 +371,7 @@ class MultiPartParser:
 
     async def parse(
         self, body: AsyncIterable[bytes], boundary: bytes, content_length: int | None
-    ) -> tuple[MultiDict, MultiDict]:
+    ) -> tuple[MultiDict[str, str], MultiDict[str, FileStorage]]:
         """Read the whole multipart ``body`` delimited by ``boundary``."""
         parser = FormDataParser(
             self.max_form_memory_size, self.max_form_parts, cls=self.cls, file_class=self.file_storage_cls

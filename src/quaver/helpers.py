@@ -31,10 +31,10 @@ from .json import jsonify
 from .signals import message_flashed
 from .utils import run_sync_iterable
 from .wrappers.response import FileBody
+from .wrappers.response import Response as _ResponseType
 
 if TYPE_CHECKING:
     from .typing import ResponseTypes
-    from .wrappers.response import Response as _ResponseType
 
 __all__ = (
     "abort",
@@ -107,9 +107,10 @@ def url_for(
     **values: Any,
 ) -> str:
     """Build the URL of ``endpoint``; see ``Quaver.url_for``."""
-    return current_app.url_for(
+    url: str = current_app.url_for(
         endpoint, _anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external, **values
     )
+    return url
 
 
 def abort(code: int | Any, *args: Any, **kwargs: Any) -> NoReturn:
@@ -120,7 +121,7 @@ def abort(code: int | Any, *args: Any, **kwargs: Any) -> NoReturn:
     _werkzeug_abort(code, *args, **kwargs)
 
 
-def redirect(location: str, code: int = 302, Response: type | None = None) -> _ResponseType:
+def redirect(location: str, code: int = 302, Response: type[_ResponseType] | None = None) -> _ResponseType:
     """A response redirecting to ``location``.
 
     A location with CR or LF in it is a ValueError (a 500, as in Flask): no
@@ -132,19 +133,21 @@ def redirect(location: str, code: int = 302, Response: type | None = None) -> _R
     if ctx is not None and Response is None:
         return ctx.app.redirect(location, code=code)
     if Response is None:
-        from .wrappers import Response as _Response
-
-        Response = _Response
-    return _werkzeug_redirect(location, code=code, Response=Response)
+        Response = _ResponseType
+    # Werkzeug's redirect only calls Response(body, code, mimetype=...) and sets
+    # Location, which Quaver's sans-IO Response takes as Werkzeug's does.
+    return _werkzeug_redirect(location, code=code, Response=Response)  # type: ignore[arg-type,return-value]
 
 
 async def make_response(*args: Any) -> ResponseTypes:
     """Turn view-style return values into a response, to add headers to it."""
     if not args:
-        return current_app.response_class()
+        empty: _ResponseType = current_app.response_class()
+        return empty
     if len(args) == 1:
         args = args[0]
-    return await current_app.make_response(args)
+    response: ResponseTypes = await current_app.make_response(args)
+    return response
 
 
 async def make_push_promise(path: str) -> None:
@@ -314,7 +317,7 @@ async def _file_response(
     etag: bool | str,
     last_modified: Any,
     max_age: Any,
-) -> Any:
+) -> _ResponseType:
     """The response of ``send_file`` for ``(path, stat)`` or a file object."""
     path: str | None = None
     mtime: float | None = None
@@ -342,10 +345,11 @@ async def _file_response(
     # USE_X_SENDFILE: a front server (Apache's mod_xsendfile, lighttpd) sends
     # the file named in X-Sendfile and answers ranges; the body here is empty.
     sendfile = path is not None and app.config["USE_X_SENDFILE"]
-    response = app.response_class(b"" if sendfile else body, mimetype=mimetype)
+    response: _ResponseType = app.response_class(b"" if sendfile else body, mimetype=mimetype)
     headers = response.headers
     if download_name is not None:
-        headers.set("Content-Disposition", "attachment" if as_attachment else "inline", **_filename_params(download_name))
+        disposition = "attachment" if as_attachment else "inline"
+        headers.set("Content-Disposition", disposition, **_filename_params(download_name))
     elif as_attachment:
         await body.aclose()
         raise TypeError("An attachment needs a file name: pass 'download_name'.")
@@ -356,7 +360,7 @@ async def _file_response(
     if last_modified is not None:
         response.last_modified = last_modified
     elif mtime is not None:
-        response.last_modified = mtime
+        response.last_modified = mtime  # type: ignore[assignment]  # the header's http_date takes a timestamp
     if max_age is None:
         max_age = app.get_send_file_max_age
     if callable(max_age):
@@ -365,7 +369,7 @@ async def _file_response(
         if max_age > 0:
             response.cache_control.public = True
         response.cache_control.max_age = max_age
-        response.expires = int(time.time() + max_age)
+        response.expires = int(time.time() + max_age)  # type: ignore[assignment]  # likewise
     else:
         response.cache_control.no_cache = True
     if isinstance(etag, str):

@@ -9,7 +9,7 @@ import inspect
 import os
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from functools import partial, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -26,9 +26,7 @@ def is_coroutine_function(func: Any) -> bool:
     """Return True if calling ``func`` returns an awaitable coroutine."""
     while isinstance(func, partial):
         func = func.func
-    return inspect.iscoroutinefunction(func) or inspect.iscoroutinefunction(
-        getattr(func, "__call__", None)
-    )
+    return inspect.iscoroutinefunction(func) or (callable(func) and inspect.iscoroutinefunction(func.__call__))
 
 
 _caller_loop: contextvars.ContextVar[asyncio.AbstractEventLoop] = contextvars.ContextVar("quaver.caller_loop")
@@ -120,7 +118,7 @@ def _close_after_step(lock: threading.Lock, context: contextvars.Context, close:
         context.run(close)
 
 
-async def run_sync_iterable(iterable: Iterable[Any]) -> AsyncIterator[Any]:
+async def run_sync_iterable(iterable: Iterable[T]) -> AsyncGenerator[T, None]:
     """Iterate a sync iterable in the thread pool, one item per hop.
 
     Every step runs in one copy of the caller's context (so ``request`` and

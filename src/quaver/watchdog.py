@@ -45,7 +45,10 @@ _LIBRARY_DIRS = tuple(
                                            sysconfig.get_paths()["platlib"]) if p}
 )
 _HANDLE_RUN = asyncio.Handle._run.__code__  # where pure-Python asyncio calls every callback
-_LOOP_OWN_CODES = {asyncio.BaseEventLoop._run_once.__code__, asyncio.BaseEventLoop.run_forever.__code__}
+_LOOP_OWN_CODES = {
+    asyncio.BaseEventLoop._run_once.__code__,  # type: ignore[attr-defined]  # private: not in typeshed
+    asyncio.BaseEventLoop.run_forever.__code__,
+}
 _ADVICE = (
     "Every other request on this worker waited. Await it instead (an async library: asyncio.sleep, "
     "an async HTTP client or database driver), or run it in the thread pool: make the view a plain "
@@ -145,7 +148,7 @@ class Watchdog:
             self._cpu_clock = time.pthread_getcpuclockid(self._loop_thread)
         except (AttributeError, OSError):  # not on this platform: C calls holding the GIL go unseen
             self._cpu_clock = None
-        self.app.logger  # made here, on the loop's thread, not first in the watchdog's
+        _ = self.app.logger  # made here, on the loop's thread, not first in the watchdog's
         self._beat()
         self._thread = threading.Thread(target=self._run, name="quaver-blocking-watchdog", daemon=True)
         self._thread.start()
@@ -277,7 +280,11 @@ class Watchdog:
     def _log(self, block: _Block, held: float, still: bool = False) -> None:
         block.logged = True
         what, stack = block.message
-        how_long = f"has held the event loop for {held:.1f} s so far" if still else f"held the event loop for {held:.2f} s"
+        how_long = (
+            f"has held the event loop for {held:.1f} s so far"
+            if still
+            else f"held the event loop for {held:.2f} s"
+        )
         self.app.logger.warning(
             f"Blocking code {how_long} (BLOCKING_WARNING_THRESHOLD {self.threshold:g} s): {what}\n{stack}\n{_ADVICE}"
         )
@@ -342,7 +349,7 @@ def _loop_codes(frame: FrameType | None) -> set[Any]:
 
 
 def _is_user_code(filename: str) -> bool:
-    return not filename.startswith(_PACKAGE_DIR) and not filename.startswith(_LIBRARY_DIRS) and not filename.startswith("<")
+    return not (filename.startswith(_PACKAGE_DIR) or filename.startswith(_LIBRARY_DIRS) or filename.startswith("<"))
 
 
 def _roles(app: Any) -> dict[Any, str]:
@@ -367,7 +374,7 @@ def _roles(app: Any) -> dict[Any, str]:
             add(funcs, kind)
     add(getattr(app, "before_serving_funcs", ()), "before_serving function")
     add(getattr(app, "after_serving_funcs", ()), "after_serving function")
-    for endpoint, func in app.view_functions.items():
+    for func in app.view_functions.values():
         code = getattr(inspect.unwrap(func), "__code__", None)
         if code is not None:
             roles.setdefault(code, f"in the view {code.co_name}()")

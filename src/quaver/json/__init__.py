@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json as _json
+from typing import IO, TYPE_CHECKING, Any
 
+from ..globals import _cv_app, current_app
 from .provider import DefaultJSONProvider, JSONProvider
 
 if TYPE_CHECKING:
@@ -12,9 +14,7 @@ if TYPE_CHECKING:
 __all__ = ("DefaultJSONProvider", "JSONProvider", "dump", "dumps", "jsonify", "load", "loads")
 
 
-def _provider() -> Any:
-    from ..globals import _cv_app
-
+def _provider() -> JSONProvider | None:
     ctx = _cv_app.get(None)
     return ctx.app.json if ctx is not None else None
 
@@ -25,12 +25,10 @@ def dumps(obj: Any, **kwargs: Any) -> str:
     if provider is not None:
         return provider.dumps(obj, **kwargs)
     kwargs.setdefault("default", DefaultJSONProvider.default)
-    import json
-
-    return json.dumps(obj, **kwargs)
+    return _json.dumps(obj, **kwargs)
 
 
-def dump(obj: Any, fp: Any, **kwargs: Any) -> None:
+def dump(obj: Any, fp: IO[str], **kwargs: Any) -> None:
     fp.write(dumps(obj, **kwargs))
 
 
@@ -39,17 +37,14 @@ def loads(s: str | bytes, **kwargs: Any) -> Any:
     provider = _provider()
     if provider is not None:
         return provider.loads(s, **kwargs)
-    import json
-
-    return json.loads(s, **kwargs)
+    return _json.loads(s, **kwargs)
 
 
-def load(fp: Any, **kwargs: Any) -> Any:
+def load(fp: IO[str] | IO[bytes], **kwargs: Any) -> Any:
     return loads(fp.read(), **kwargs)
 
 
 def jsonify(*args: Any, **kwargs: Any) -> Response:
     """Return a JSON response of the arguments: one value, several as a list, or keywords as an object."""
-    from ..globals import current_app
-
-    return current_app.json.response(*args, **kwargs)
+    response: Response = current_app.json.response(*args, **kwargs)
+    return response

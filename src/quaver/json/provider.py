@@ -28,17 +28,22 @@ from __future__ import annotations
 import codecs
 import json
 import re
+from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from flask.json.provider import DefaultJSONProvider as _FlaskDefaultJSONProvider
 from flask.json.provider import JSONProvider
 
+if TYPE_CHECKING:
+    from ..app import Quaver
+    from ..wrappers.response import Response
+
 __all__ = ("DefaultJSONProvider", "JSONProvider")
 
 _DECODER = json.JSONDecoder()
-_SCAN = _DECODER.scan_once
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]  # set by its __init__
 _OPENERS = (b"{", b"[")
 _FLASK_DEFAULT = _FlaskDefaultJSONProvider.default
 
@@ -119,6 +124,7 @@ class DefaultJSONProvider(_FlaskDefaultJSONProvider):
     orjson where that gives Flask's output, answering with Quaver responses.
     """
 
+    _app: Quaver
     _encoder: tuple[Any, Any] | None = None
 
     def _orjson(self, obj: Any, indent: bool) -> bytes | None:
@@ -174,7 +180,7 @@ class DefaultJSONProvider(_FlaskDefaultJSONProvider):
         if s.__class__ is bytes and s[:1] in _OPENERS and s[1:2] != b"\x00":
             # An object or array in UTF-8 with nothing around it (the usual
             # body): one call to the C scanner. Anything else takes json's path.
-            text = s.decode("utf-8", "surrogatepass")  # type: ignore[union-attr]
+            text = s.decode("utf-8", "surrogatepass")
             try:
                 obj, end = _SCAN(text, 0)
             except (StopIteration, RecursionError):
@@ -208,7 +214,7 @@ class DefaultJSONProvider(_FlaskDefaultJSONProvider):
         except RecursionError:
             raise ValueError("Circular reference detected") from None
 
-    def response(self, *args: Any, **kwargs: Any) -> Any:
+    def response(self, *args: Any, **kwargs: Any) -> Response:
         """Make a JSON response of the arguments, as ``jsonify`` does."""
         if len(args) == 1 and not kwargs:
             obj = args[0]

@@ -6,7 +6,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
-from werkzeug.datastructures import Headers
+from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.request import Request as SansIORequest
 from werkzeug.sansio.utils import get_content_length, get_host
@@ -27,7 +27,7 @@ def _header_name(raw: bytes) -> str:
 def headers_from_scope(raw: Any) -> Headers:
     """Build Werkzeug Headers from the ASGI list of byte pairs."""
     headers = Headers()
-    headers._list = [(_header_name(key), value.decode("latin-1")) for key, value in raw]  # type: ignore[attr-defined]
+    headers._list = [(_header_name(key), value.decode("latin-1")) for key, value in raw]
     return headers
 
 
@@ -105,7 +105,7 @@ class BaseRequestWebsocket(SansIORequest):
         return self
 
     @cached_property
-    def headers(self) -> Headers:  # type: ignore[override]
+    def headers(self) -> Headers:
         headers = headers_from_scope(self.scope.get("headers", ()))
         if self.http_version == "1.0" and "Host" not in headers:
             # HTTP/1.0 needs no Host: as Quart, SERVER_NAME stands in for it
@@ -121,17 +121,19 @@ class BaseRequestWebsocket(SansIORequest):
         missing name; the hot path asks for several headers that are usually
         absent (Transfer-Encoding, ...), so it reads the scope instead.
         """
-        headers = self.__dict__.get("headers")
+        headers: Headers | None = self.__dict__.get("headers")
         wanted = name.lower()
+        key: bytes
+        value: bytes
         if headers is None:
             raw = wanted.encode("latin-1")
             for key, value in self.scope.get("headers", ()):
                 if key == raw or key.lower() == raw:
                     return value.decode("latin-1")
             return None
-        for key, value in headers.items():
-            if key.lower() == wanted:
-                return value
+        for name, text in headers.items():
+            if name.lower() == wanted:
+                return text
         return None
 
     def _scan_entity_headers(self) -> None:
@@ -163,9 +165,10 @@ class BaseRequestWebsocket(SansIORequest):
             self.__dict__["content_length"] = get_content_length(length, None)
 
     @cached_property
-    def content_length(self) -> int | None:  # type: ignore[override]
+    def content_length(self) -> int | None:
         self._scan_entity_headers()
-        return self.__dict__["content_length"]
+        length: int | None = self.__dict__["content_length"]
+        return length
 
     def _parse_content_type(self) -> None:
         if self._parsed_content_type is None:
@@ -176,11 +179,11 @@ class BaseRequestWebsocket(SansIORequest):
         """True for ``application/json`` and ``application/*+json`` bodies."""
         if self._parsed_content_type is None:
             self._scan_entity_headers()
-        mimetype = self._parsed_content_type[0].lower()
+        mimetype: str = self._parsed_content_type[0].lower()
         return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
 
     @cached_property
-    def args(self) -> Any:  # type: ignore[override]
+    def args(self) -> MultiDict[str, str]:
         """The query string's arguments. Bytes that are not UTF-8 stay
         percent-encoded (Werkzeug's own decoding refuses them: a 500)."""
         return self.parameter_storage_class(
@@ -197,12 +200,12 @@ class BaseRequestWebsocket(SansIORequest):
         return f"{self.path}?{self.query_string.decode('utf-8', 'werkzeug.url_quote')}"
 
     @cached_property
-    def server(self) -> tuple[str, int | None] | None:  # type: ignore[override]
+    def server(self) -> tuple[str, int | None] | None:
         server = self.scope.get("server")
-        return tuple(server) if server else None  # type: ignore[return-value]
+        return tuple(server) if server else None
 
     @cached_property
-    def remote_addr(self) -> str:  # type: ignore[override]
+    def remote_addr(self) -> str:
         """The client's address, or ``"<local>"`` when the server gives none
         (a Unix socket, the test client), as in Quart."""
         client = self.scope.get("client")

@@ -19,7 +19,7 @@ import asyncio
 import io
 import os
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -170,7 +170,7 @@ class FileBody(ResponseBody):
         self.size = size
         self.start = 0
         self.stop = size
-        self._reading: Any = None
+        self._reading: AsyncGenerator[bytes, None] | None = None
 
     @property
     def length(self) -> int | None:
@@ -225,7 +225,7 @@ class FileBody(ResponseBody):
         self._reading = self._chunks()
         return self._reading
 
-    async def _chunks(self) -> AsyncIterator[bytes]:
+    async def _chunks(self) -> AsyncGenerator[bytes, None]:
         loop = asyncio.get_running_loop()
         remaining = self.length
         want = self.chunk_size if remaining is None else min(self.chunk_size, remaining)
@@ -233,7 +233,8 @@ class FileBody(ResponseBody):
         file = self.file
         in_memory = isinstance(file, io.BytesIO)
         if file is None:
-            file, data = await loop.run_in_executor(None, _open_and_read, self.path, position, want, remaining)
+            path: str = self.path  # type: ignore[assignment]  # a body without a file object was given a path
+            file, data = await loop.run_in_executor(None, _open_and_read, path, position, want, remaining)
             opened = True
         else:
             opened = False

@@ -16,6 +16,7 @@ from werkzeug.exceptions import (
     UnsupportedMediaType,
 )
 
+from ..datastructures import FileStorage
 from ..formparser import FormDataParser
 from ..utils import resume_with_deadline
 from .base import BaseRequestWebsocket
@@ -67,7 +68,7 @@ class Body:
             raise RequestEntityTooLarge()
 
     async def _next_chunk(self) -> bytes:
-        receiving = self._receive()  # type: ignore[misc]
+        receiving = self._receive()
         if self._timeout is None:
             message = await receiving
         else:
@@ -90,7 +91,7 @@ class Body:
         if message["type"] == "http.disconnect":
             self._complete = True
             raise ClientDisconnected()
-        chunk = message.get("body", b"")
+        chunk: bytes = message.get("body", b"")
         self._received += len(chunk)
         if not message.get("more_body", False):
             self._complete = True
@@ -229,13 +230,13 @@ class Request(BaseRequestWebsocket):
 
     #: Parses urlencoded and multipart bodies as they arrive (see ``quaver.formparser``).
     form_data_parser_class = FormDataParser
-    parameter_storage_class = ImmutableMultiDict
+    parameter_storage_class: type[MultiDict[str, Any]] = ImmutableMultiDict
     #: The class of ``request.body``: a subclass set here is what the request reads into.
     body_class = Body
     _receive: Receive | None = None
     _body: Body | None = None
-    _form: MultiDict | None = None
-    _files: MultiDict | None = None
+    _form: MultiDict[str, str] | None = None
+    _files: MultiDict[str, FileStorage] | None = None
     _max_content_length: int | None = None
     _max_form_memory_size: int | None = None
     _max_form_parts: int | None = None
@@ -265,15 +266,16 @@ class Request(BaseRequestWebsocket):
             self._send_push_promise = send_push_promise
 
     # --- limits -------------------------------------------------------
-    def _config_value(self, key: str) -> Any:
-        return self._config[key] if self._config is not None else None
+    def _config_limit(self, key: str) -> int | None:
+        limit: int | None = self._config[key] if self._config is not None else None
+        return limit
 
     @property
     def max_content_length(self) -> int | None:
         """The largest body accepted (413 beyond it); MAX_CONTENT_LENGTH by default."""
         if self._max_content_length is not None:
             return self._max_content_length
-        return self._config_value("MAX_CONTENT_LENGTH")
+        return self._config_limit("MAX_CONTENT_LENGTH")
 
     @max_content_length.setter
     def max_content_length(self, value: int | None) -> None:
@@ -283,7 +285,7 @@ class Request(BaseRequestWebsocket):
     def max_form_memory_size(self) -> int | None:
         if self._max_form_memory_size is not None:
             return self._max_form_memory_size
-        return self._config_value("MAX_FORM_MEMORY_SIZE")
+        return self._config_limit("MAX_FORM_MEMORY_SIZE")
 
     @max_form_memory_size.setter
     def max_form_memory_size(self, value: int | None) -> None:
@@ -293,7 +295,7 @@ class Request(BaseRequestWebsocket):
     def max_form_parts(self) -> int | None:
         if self._max_form_parts is not None:
             return self._max_form_parts
-        return self._config_value("MAX_FORM_PARTS")
+        return self._config_limit("MAX_FORM_PARTS")
 
     @max_form_parts.setter
     def max_form_parts(self, value: int | None) -> None:
@@ -302,7 +304,7 @@ class Request(BaseRequestWebsocket):
     @property
     def body_timeout(self) -> float | None:
         timeout = self._body_timeout
-        return timeout if timeout is not None else self._config_value("BODY_TIMEOUT")
+        return timeout if timeout is not None else self._config_limit("BODY_TIMEOUT")
 
     # --- body ---------------------------------------------------------
     @property
@@ -373,32 +375,32 @@ class Request(BaseRequestWebsocket):
         self._form = form
         self._files = files
 
-    async def _get_form(self) -> MultiDict:
+    async def _get_form(self) -> MultiDict[str, str]:
         await self._load_form_data()
         return self._form  # type: ignore[return-value]
 
-    async def _get_files(self) -> MultiDict:
+    async def _get_files(self) -> MultiDict[str, FileStorage]:
         await self._load_form_data()
         return self._files  # type: ignore[return-value]
 
-    async def _get_values(self) -> CombinedMultiDict:
+    async def _get_values(self) -> CombinedMultiDict[str, str]:
         sources = [self.args]
         if self.method != "GET":
             sources.append(await self._get_form())
         return CombinedMultiDict(sources)
 
     @property
-    def form(self) -> Awaitable[MultiDict]:
+    def form(self) -> Awaitable[MultiDict[str, str]]:
         """``await request.form``: the parsed form fields."""
         return self._get_form()
 
     @property
-    def files(self) -> Awaitable[MultiDict]:
+    def files(self) -> Awaitable[MultiDict[str, FileStorage]]:
         """``await request.files``: the uploaded files by field name."""
         return self._get_files()
 
     @property
-    def values(self) -> Awaitable[CombinedMultiDict]:
+    def values(self) -> Awaitable[CombinedMultiDict[str, str]]:
         """``await request.values``: args and form combined."""
         return self._get_values()
 
@@ -462,7 +464,8 @@ class Request(BaseRequestWebsocket):
         """Ask the server to push ``path`` if it supports server push."""
         sender = getattr(self, "_send_push_promise", None)
         if sender is not None:
-            headers = Headers([(key, value) for key, value in self.headers.items() if key.lower() in SERVER_PUSH_HEADERS_TO_COPY])
+            copied = SERVER_PUSH_HEADERS_TO_COPY
+            headers = Headers([(key, value) for key, value in self.headers.items() if key.lower() in copied])
             await sender(path, headers)
 
     async def close(self) -> None:

@@ -15,6 +15,7 @@ from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import cached_property, get_content_type
 
 from ..datastructures import ServerSentEvent
+from ..globals import _cv_app
 from ..utils import run_sync_iterable
 from .bodies import DataBody, FileBody, IOBody, IterableBody, ResponseBody, async_chunks
 
@@ -57,12 +58,11 @@ class Response(SansIOResponse):
     def max_cookie_size(self) -> int:  # type: ignore[override]
         """``set_cookie`` warns above this many bytes: the current app's
         MAX_COOKIE_SIZE (0: never), or Werkzeug's 4093 outside an app."""
-        from ..globals import _cv_app  # looked up only when a cookie is set
-
         ctx = _cv_app.get(None)
         if ctx is None:
             return SansIOResponse.max_cookie_size
-        return ctx.app.config["MAX_COOKIE_SIZE"]  # type: ignore[no-any-return]
+        size: int = ctx.app.config["MAX_COOKIE_SIZE"]
+        return size
 
     def set_cookie(
         self,
@@ -125,7 +125,7 @@ class Response(SansIOResponse):
             return cls(body, status, content_type=content_type)
         self = cls.__new__(cls)
         headers = Headers()
-        headers._list = [  # type: ignore[attr-defined]
+        headers._list = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
         ]
@@ -134,12 +134,12 @@ class Response(SansIOResponse):
             self._status = "200 OK"
             self._status_code = 200
         else:
-            self.status = status  # type: ignore[assignment]
+            self.status = status
         self.response = body
         return self
 
     @cached_property
-    def push_promises(self) -> set[str]:  # type: ignore[no-redef]
+    def push_promises(self) -> set[str]:
         return set()
 
     @property
@@ -151,7 +151,7 @@ class Response(SansIOResponse):
     def is_streamed(self) -> bool:
         return not self.is_sequence
 
-    def set_data(self, data: str | bytes) -> None:
+    def set_data(self, data: str | bytes | bytearray | memoryview) -> None:
         """Replace the body and set Content-Length."""
         if isinstance(data, str):
             data = data.encode()
@@ -247,7 +247,8 @@ class Response(SansIOResponse):
     async def get_data(self, as_text: bool = False) -> bytes | str:
         """Return the body (reading a streamed body into memory first)."""
         await self.make_sequence()
-        return self.response.decode() if as_text else self.response
+        body: bytes = self.response
+        return body.decode() if as_text else body
 
     @property
     def data(self) -> Any:
