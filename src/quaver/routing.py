@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from werkzeug.routing import IntegerConverter, Map, MapAdapter, Rule, ValidationError
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, MapAdapter, Rule, ValidationError
+from werkzeug.routing.rules import RulePart
 
 
 class QuaverRule(Rule):
@@ -26,6 +28,10 @@ class QuaverRule(Rule):
     def __init__(self, string: str, *args: Any, provide_automatic_options: bool = False, **kwargs: Any) -> None:
         super().__init__(string, *args, **kwargs)
         self.provide_automatic_options = provide_automatic_options
+
+
+#: A rule, its converters' names and their to_python functions.
+_Target = tuple[Rule, list[str], list[Callable[[str], Any]]]
 
 
 class _Candidate:
@@ -40,7 +46,7 @@ class _Candidate:
         #: literal "/" meets one of the path's and no group can take a "/".
         self.whole = _join_segments(matchers)
         #: (rule, converter names, their to_python functions), in registration order.
-        self.targets: list[tuple[Rule, list[str], list[Any]]] = []
+        self.targets: list[_Target] = []
         #: A rule is this pattern plus a trailing slash: without a fitting
         #: target here, Werkzeug may answer with a redirect to it.
         self.slash = False
@@ -74,7 +80,7 @@ def _match_segments(candidate: _Candidate, path: str, segments: list[str]) -> An
         found = whole.match(path)
         return found.groups() if found is not None else None
     groups: list[str] = []
-    for segment, matcher in zip(segments, candidate.matchers):
+    for segment, matcher in zip(segments, candidate.matchers, strict=False):
         if matcher.__class__ is str:
             if segment != matcher:
                 return None
@@ -86,7 +92,7 @@ def _match_segments(candidate: _Candidate, path: str, segments: list[str]) -> An
     return groups
 
 
-def _to_python(converter: Any) -> Any:
+def _to_python(converter: BaseConverter) -> Callable[[str], Any]:
     """The converter's ``to_python``, or ``int`` where that is all it does."""
     if (
         type(converter) is IntegerConverter
@@ -114,7 +120,7 @@ class _FastIndex:
         self._by_pattern: dict[tuple[int, str], _Candidate] = {}
         # With host matching every rule has a host part; the index knows paths only.
         self.disabled = url_map.host_matching
-        rules = [rule for rule in url_map._rules if not rule.build_only]  # type: ignore[attr-defined]
+        rules = [rule for rule in url_map._rules if not rule.build_only]
         with_defaults = {rule.endpoint for rule in rules if rule.defaults}
         for rule in rules:
             self._add(rule, rule.endpoint in with_defaults)
@@ -127,7 +133,7 @@ class _FastIndex:
         else:
             self.blockers.setdefault(prefix[1], []).append(tuple(prefix))
 
-    def _candidate(self, path_parts: list[Any], matchers: list[Any]) -> _Candidate:
+    def _candidate(self, path_parts: list[RulePart], matchers: list[str | re.Pattern[str]]) -> _Candidate:
         """The candidate for this exact pattern (same parts and weights), made on first use."""
         key = (len(matchers), repr(path_parts))
         candidate = self._by_pattern.get(key)
@@ -137,7 +143,7 @@ class _FastIndex:
         return candidate
 
     def _add(self, rule: Rule, has_defaults: bool) -> None:
-        parts = rule._parts  # type: ignore[attr-defined]
+        parts = rule._parts
         domain, path_parts = parts[0], parts[1:]
         if not (domain.static and domain.content == ""):
             self.disabled = True
@@ -177,7 +183,7 @@ class _FastIndex:
         if not all(isinstance(m, str) or _only_converter_groups(m) for m in matchers):
             self._block(prefix)
             return
-        converters = rule._converters  # type: ignore[attr-defined]
+        converters = rule._converters
         self._candidate(path_parts, matchers).targets.append(
             (rule, list(converters), [_to_python(converter) for converter in converters.values()])
         )
@@ -185,7 +191,7 @@ class _FastIndex:
             self._candidate(path_parts[:-1], matchers[:-1]).slash = True
 
 
-def _may_be_empty(part: Any) -> bool:
+def _may_be_empty(part: RulePart) -> bool:
     """True if a rule part can match an empty path segment."""
     if part.static:
         return part.content == ""
@@ -258,35 +264,6 @@ class QuaverMap(Map):
             query_args = _quote_query(query_args)
         return super().bind(server_name, script_name, subdomain, url_scheme, default_method, path_info, query_args)
 
-    def bind_to_request(self, request: Any, subdomain: str | None, server_name: str | None) -> MapAdapter:
-        """Bind to ``request`` (a request or websocket), as Quart's map does:
-        on ``server_name`` (else the request's host). With no ``subdomain``
-        given, and no host matching, it is the part of the request's host
-        before ``server_name``; a host not under ``server_name`` warns and
-        matches no subdomain rule (``"<invalid>"``)."""
-        scheme = request.scheme
-        host = _without_default_port(scheme, (server_name or request.host).lower())
-        if subdomain is None and not self.host_matching:
-            request_parts = _without_default_port(scheme, request.host.lower()).split(".")
-            parts = host.split(".")
-            if request_parts[-len(parts) :] != parts:
-                warnings.warn(
-                    f"Current server name {request.host!r} doesn't match configured server name {host!r}",
-                    stacklevel=2,
-                )
-                subdomain = "<invalid>"
-            else:
-                subdomain = ".".join(part for part in request_parts[: -len(parts)] if part)
-        return self.bind(
-            host,
-            request.root_path,
-            subdomain,
-            scheme,
-            request.method,
-            request.path,
-            request.query_string.decode("latin-1"),
-        )
-
     def bind_to_request(
         self, request: Any, subdomain: str | None, server_name: str | None, *, strict: bool = True
     ) -> MapAdapter:
@@ -349,7 +326,7 @@ class QuaverMap(Map):
         candidates = index.dynamic.get(len(segments))
         if candidates is None:
             return None
-        matched: tuple[Rule, list[str], dict[str, Any]] | None = None
+        matched: _Target | None = None
         values: list[str] = []
         for candidate in candidates:
             groups = _match_segments(candidate, path, segments)
@@ -369,12 +346,7 @@ class QuaverMap(Map):
             return None
         rule, names, to_python = matched
         try:
-            return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values)}
+            return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values, strict=False)}
         except ValidationError:
             return None
 
-
-def _without_default_port(scheme: str, host: str) -> str:
-    """``host`` without the port its scheme implies (``:80`` for http/ws, ``:443`` for https/wss)."""
-    default = ":443" if scheme in ("https", "wss") else ":80"
-    return host[: -len(default)] if host.endswith(default) else host
