@@ -18,7 +18,9 @@ import pytest
 QUAVER = str(Path(sys.executable).parent / "quaver")  # the console script
 
 
-def run_python(code: str, cwd: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_python(
+    code: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", textwrap.dedent(code)],
         capture_output=True,
@@ -189,7 +191,9 @@ def test_pytest_plugin_runs_a_quart_projects_tests_unchanged(tmp_path: Path) -> 
             """
         )
     )
-    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\nasyncio_mode = auto\nasyncio_default_fixture_loop_scope = function\n"
+    )
     result = subprocess.run(
         [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "quaver.as_quart", str(tmp_path)],
         capture_output=True,

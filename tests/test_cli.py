@@ -611,7 +611,10 @@ def test_the_shell_of_the_installed_command_reads_standard_input(project: Path) 
     (project / "shellapp.py").write_text(SHELL_APP)
     completed = subprocess.run(
         [QUAVER_SCRIPT, "--app", "shellapp", "shell"],
-        input="from quaver import current_app\nprint('answer is', answer)\ng.token = 'abc'\nprint(g.token, current_app.name)\n",
+        input=(
+            "from quaver import current_app\nprint('answer is', answer)\n"
+            "g.token = 'abc'\nprint(g.token, current_app.name)\n"
+        ),
         capture_output=True,
         text=True,
         cwd=project,
@@ -666,7 +669,9 @@ def test_run_serves_on_the_given_host_and_port_until_ctrl_c(project: Path, free_
 
 
 def test_run_debug_turns_on_debug_mode(project: Path, free_port: int) -> None:
-    (project / "hello.py").write_text(HELLO + "\n@app.route('/debug')\nasync def is_debug():\n    return str(app.debug)\n")
+    (project / "hello.py").write_text(
+        HELLO + "\n@app.route('/debug')\nasync def is_debug():\n    return str(app.debug)\n"
+    )
     command = [QUAVER_SCRIPT, "--app", "hello", "run", "--port", str(free_port), "--debug", "--no-reload"]
     with ServerProcess(command, cwd=project) as server:
         assert server.wait_until_serving(f"http://127.0.0.1:{free_port}/debug").text == "True"

@@ -375,7 +375,7 @@ def chunked(data: bytes, cuts: list[int]) -> list[bytes]:
     if not data:
         return [b""]
     points = sorted({cut % (len(data) + 1) for cut in cuts} | {0, len(data)})
-    return [data[a:b] for a, b in zip(points, points[1:])] or [b""]
+    return [data[a:b] for a, b in zip(points, points[1:], strict=False)] or [b""]
 
 
 # -- strategies ---------------------------------------------------------------------
@@ -675,7 +675,7 @@ def rule_sets(draw: Any) -> list[dict[str, Any]]:
         # variable names must be unique within a rule
         seen: dict[str, int] = {}
 
-        def rename(match: re.Match[str]) -> str:
+        def rename(match: re.Match[str], seen: dict[str, int] = seen) -> str:
             name = match.group(2)
             seen[name] = seen.get(name, 0) + 1
             return f"<{match.group(1) or ''}{name}{seen[name]}>"
@@ -820,7 +820,9 @@ path_values = st.lists(string_values.filter(lambda s: "\n" not in s), min_size=1
         st.tuples(st.just("any"), st.fixed_dictionaries({"value": st.sampled_from(["red", "green", "dark blue"])})),
         st.tuples(st.just("len2"), st.fixed_dictionaries({"value": string_values.filter(lambda s: len(s) == 2)})),
     ),
-    query=st.dictionaries(query_keys.filter(lambda key: key not in ("value", "a", "b")), st.text(max_size=8), max_size=3),
+    query=st.dictionaries(
+        query_keys.filter(lambda key: key not in ("value", "a", "b")), st.text(max_size=8), max_size=3
+    ),
 )
 def test_url_for_builds_a_url_that_routes_back_to_the_same_values(target: Any, query: dict[str, str]) -> None:
     endpoint, values = target
@@ -1181,7 +1183,9 @@ def test_session_values_round_trip(value: Any) -> None:
 # -- hosts and subdomains -----------------------------------------------------------------
 @examples(100)
 @given(
-    host=st.sampled_from([b"example.com:8080", b"alice.example.com:8080", b"static.example.com:8080", b"a.b.example.com"])
+    host=st.sampled_from(
+        [b"example.com:8080", b"alice.example.com:8080", b"static.example.com:8080", b"a.b.example.com"]
+    )
     | st.binary(max_size=30)
     | st.text(max_size=10).map(lambda sub: f"{sub}.example.com:8080".encode()),
     path=st.sampled_from(["/", "/static-sub", "/missing"]),

@@ -206,7 +206,11 @@ async def test_example_announcements_reach_every_listener_and_reconnects_catch_u
 
             posted = await client.post("/announce", data={"text": "doors open at <b>nine</b>"})
             assert posted.status_code == 201
-            expected = {"event": "announcement", "id": str(posted.json()["id"]), "data": '{"text": "doors open at <b>nine</b>"}'}
+            expected = {
+                "event": "announcement",
+                "id": str(posted.json()["id"]),
+                "data": '{"text": "doors open at <b>nine</b>"}',
+            }
             assert await _next_event(ada_lines) == expected
             assert await _next_event(bob_lines) == expected
             assert await _next_event(ada_lines) == {":": "keep-alive"}  # nothing new for a while

@@ -209,7 +209,10 @@ def _mypy(folder: Path, files: dict[str, str], cache: Path) -> Findings:
     for name, code in files.items():
         (folder / name).write_text(textwrap.dedent(code).lstrip("\n"))
     done = subprocess.run(
-        [sys.executable, "-m", "mypy", "--cache-dir", str(cache), "--show-error-codes", "--no-error-summary", *sorted(files)],
+        [
+            sys.executable, "-m", "mypy", "--cache-dir", str(cache), "--show-error-codes", "--no-error-summary",
+            *sorted(files),
+        ],
         cwd=folder,
         capture_output=True,
         text=True,

@@ -150,7 +150,8 @@ def test_blocking_view_is_reported_with_its_endpoint_and_the_line_of_the_sleep(k
     assert "GET /slow (endpoint 'slow'), in the view slow()" in warning
     assert f'File "{__file__}", line {line_of("the blocking sleep")}, in slow' in warning
     assert "time.sleep(0.3)" in warning
-    assert "threading" not in warning and "hypercorn" not in warning and "uvicorn" not in warning  # from the user's frame down
+    # from the user's frame down
+    assert "threading" not in warning and "hypercorn" not in warning and "uvicorn" not in warning
     assert re.search(r"held the event loop for 0\.[2-9]\d s|held the event loop for [1-9]\.\d\d s", warning), warning
     assert not watchdog_threads()  # stopped at shutdown
 
@@ -227,7 +228,8 @@ def test_repeated_blocks_at_a_line_are_counted_and_summed_up_at_shutdown(kind: s
     assert len(records.blocks()) == 2  # one per line, not one per block
     summary = records.summary()
     slow_line = f"{__file__}:{line_of('the blocking sleep')}"
-    assert re.search(rf"3 times, [\d.]+ s in all, longest [\d.]+ s: {re.escape(slow_line)} \(GET /slow", summary), summary
+    pattern = rf"3 times, [\d.]+ s in all, longest [\d.]+ s: {re.escape(slow_line)} \(GET /slow"
+    assert re.search(pattern, summary), summary
     assert "1 time, " in summary and "check_token()" in summary
 
 
@@ -319,7 +321,10 @@ PROGRAM = textwrap.dedent(
 COMMANDS = {
     "hypercorn module:app": (["-m", "hypercorn", "--bind", "127.0.0.1:{port}", "served:app"], True),
     "uvicorn module:app (uvloop)": (["-m", "uvicorn", "--port", "{port}", "--loop", "uvloop", "served:app"], True),
-    "quaver run --debug": (["-m", "quaver", "--app", "served:app", "run", "--debug", "--no-reload", "--port", "{port}"], False),
+    "quaver run --debug": (
+        ["-m", "quaver", "--app", "served:app", "run", "--debug", "--no-reload", "--port", "{port}"],
+        False,
+    ),
 }
 
 
