@@ -9,6 +9,7 @@ from flask.sansio.blueprints import Blueprint as _SansIOBlueprint
 from flask.sansio.blueprints import BlueprintSetupState
 from flask.sansio.scaffold import setupmethod
 
+from .commands import AppGroup
 from .globals import current_app
 from .helpers import send_from_directory
 from .scaffold import (
@@ -40,8 +41,6 @@ class Blueprint(QuaverScaffoldMixin, _SansIOBlueprint):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._init_websocket_funcs()
-        from .cli import AppGroup
-
         self.cli = AppGroup(self.name)
 
     def _merge_blueprint_funcs(self, app: Any, name: str) -> None:

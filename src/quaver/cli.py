@@ -1,34 +1,37 @@
-"""The ``quaver`` command and the app's command group.
+"""The ``quaver`` command.
 
 ``quaver --app NAME COMMAND`` finds the app (see :class:`ScriptInfo`), loads
 ``.env`` and ``.quaverenv`` when python-dotenv is installed, and runs one of
 ``run``, ``routes``, ``shell`` or a command the app or its blueprints added
-with ``app.cli.command()``. Commands on an :class:`AppGroup` run inside the
-app context; ``async def`` commands are run with asyncio.
+with ``app.cli.command()``. The group those commands live on, and running
+them in the app context, are :mod:`quaver.commands`' (``AppGroup`` and
+``with_appcontext`` are importable from here too, as from Quart's ``cli``).
 """
 
 from __future__ import annotations
 
 import ast
-import asyncio
-import contextvars
+import code
 import functools
 import inspect
 import os
 import platform
 import sys
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import update_wrapper
 from importlib import import_module
 from importlib.metadata import version as _package_version
-from typing import Any
+from types import ModuleType
+from typing import Any, Concatenate, ParamSpec, TypeVar
 
 import click
 
+from . import commands
 from . import config as _config
+from .app import Quaver
+from .commands import AppGroup, NoAppException, app_context_runner, await_result, with_appcontext
+from .globals import g
 from .helpers import get_debug_flag
 from .workers import run_workers
 
@@ -43,36 +46,31 @@ __all__ = (
     "with_appcontext",
 )
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 _FACTORY_NAMES = ("create_app", "make_app")
 _APP_NAMES = ("app", "application")
-
-
-class NoAppException(click.UsageError):
-    """The app named by ``--app`` or ``QUAVER_APP`` could not be loaded."""
+#: The Quart alias: its import switches it on, so it is named here, never imported at the top.
+_QUART_ALIAS = "quaver.as_quart"
 
 
 # ----------------------------------------------------------------------
 # Finding the app
 # ----------------------------------------------------------------------
-def _is_app(value: Any) -> bool:
-    from .app import Quaver
-
-    return isinstance(value, Quaver)
-
-
-def _call_factory(factory: Callable[..., Any], args: list[Any], kwargs: dict[str, Any], where: str) -> Any:
+def _call_factory(factory: Callable[..., object], args: list[Any], kwargs: dict[str, Any], where: str) -> Quaver:
     try:
         app = factory(*args, **kwargs)
     except TypeError as error:
         if _error_is_from_call(factory):
             raise NoAppException(f"Could not call the factory {where} with these arguments: {error}") from error
         raise
-    if not _is_app(app):
+    if not isinstance(app, Quaver):
         raise NoAppException(f"The factory {where} returned {app!r}, not a Quaver app.")
     return app
 
 
-def _error_is_from_call(factory: Callable[..., Any]) -> bool:
+def _error_is_from_call(factory: Callable[..., object]) -> bool:
     """True if the TypeError being handled came from calling ``factory``
     itself (wrong arguments), not from inside it."""
     tb = sys.exc_info()[2]
@@ -83,14 +81,14 @@ def _error_is_from_call(factory: Callable[..., Any]) -> bool:
     return True
 
 
-def find_best_app(module: Any) -> Any:
+def find_best_app(module: ModuleType) -> Quaver:
     """The app in ``module``: ``app`` or ``application``, the only app
     among its globals, or what ``create_app()``/``make_app()`` returns."""
     for name in _APP_NAMES:
         value = getattr(module, name, None)
-        if _is_app(value):
+        if isinstance(value, Quaver):
             return value
-    apps = [value for value in vars(module).values() if _is_app(value)]
+    apps = [value for value in vars(module).values() if isinstance(value, Quaver)]
     if len(apps) == 1:
         return apps[0]
     if len(apps) > 1:
@@ -106,7 +104,7 @@ def find_best_app(module: Any) -> Any:
     )
 
 
-def find_app_by_string(module: Any, spec: str) -> Any:
+def find_app_by_string(module: ModuleType, spec: str) -> Quaver:
     """The app named by ``spec`` in ``module``: an attribute name, or a
     call with literal arguments such as ``create_app('dev', testing=True)``."""
     try:
@@ -131,7 +129,7 @@ def find_app_by_string(module: Any, spec: str) -> Any:
         except ValueError:
             raise NoAppException(f"The arguments in {spec!r} must be Python literals.") from None
         return _call_factory(value, args, kwargs, where)
-    if _is_app(value):
+    if isinstance(value, Quaver):
         return value
     if inspect.isfunction(value):
         return _call_factory(value, [], {}, where)
@@ -162,7 +160,7 @@ def prepare_import(path: str) -> str:
     return ".".join(reversed(names))
 
 
-def locate_app(module_name: str, app_spec: str | None) -> Any:
+def locate_app(module_name: str, app_spec: str | None) -> Quaver:
     """Import ``module_name`` and find the app in it (by ``app_spec`` if given)."""
     try:
         module = import_module(module_name)
@@ -182,50 +180,24 @@ def locate_app(module_name: str, app_spec: str | None) -> Any:
     return find_best_app(module)
 
 
-class ScriptInfo:
+
+class ScriptInfo(commands.ScriptInfo):
     """Finds and loads the app named by ``--app`` or ``QUAVER_APP`` (or the
     app in ``wsgi.py``, ``asgi.py`` or ``app.py`` in the current directory),
     or the one ``create_app`` returns."""
 
-    def __init__(
-        self,
-        app_import_path: str | None = None,
-        create_app: Callable[..., Any] | None = None,
-        set_debug_flag: bool = True,
-    ) -> None:
-        self.app_import_path = app_import_path
-        self.create_app = create_app
-        self.set_debug_flag = set_debug_flag
-        #: ``--debug``/``--no-debug`` of the ``quaver`` command, if given.
-        self.debug: bool | None = None
-        self.data: dict[str, Any] = {}
-        self._loaded_app: Any = None
-
-    def load_app(self) -> Any:
-        """The app, loaded once and kept."""
-        if self._loaded_app is not None:
-            return self._loaded_app
-        if self.create_app is not None:
-            app = self.create_app()
-        else:
-            path = self.app_import_path or os.environ.get(f"{_config.ENV_PREFIX}_APP")
-            if path:
-                module_path, app_spec = _split_import_path(path)
-                app = locate_app(prepare_import(module_path), app_spec)
-            else:
-                for candidate in ("wsgi.py", "asgi.py", "app.py"):
-                    if os.path.exists(candidate):
-                        app = locate_app(prepare_import(candidate), None)
-                        break
-                else:
-                    raise NoAppException(
-                        "Could not find a Quaver app. Use 'quaver --app NAME', set QUAVER_APP, "
-                        "or put one in 'app.py' in the current directory."
-                    )
-        if self.set_debug_flag and self.debug is not None:
-            app.debug = self.debug
-        self._loaded_app = app
-        return app
+    def _locate_app(self) -> Quaver:
+        path = self.app_import_path or os.environ.get(f"{_config.ENV_PREFIX}_APP")
+        if path:
+            module_path, app_spec = _split_import_path(path)
+            return locate_app(prepare_import(module_path), app_spec)
+        for candidate in ("wsgi.py", "asgi.py", "app.py"):
+            if os.path.exists(candidate):
+                return locate_app(prepare_import(candidate), None)
+        raise NoAppException(
+            "Could not find a Quaver app. Use 'quaver --app NAME', set QUAVER_APP, "
+            "or put one in 'app.py' in the current directory."
+        )
 
 
 def _split_import_path(path: str) -> tuple[str, str | None]:
@@ -238,106 +210,20 @@ def _split_import_path(path: str) -> tuple[str, str | None]:
     return path[:colon], path[colon + 1 :] or None
 
 
-pass_script_info = click.make_pass_decorator(ScriptInfo, ensure=True)
+def _script_info(ctx: click.Context) -> commands.ScriptInfo:
+    """The context's app holder: the test runner's or the command line's
+    (one is made, to find the app by name, if there is none)."""
+    return ctx.find_object(commands.ScriptInfo) or ctx.ensure_object(ScriptInfo)
 
 
-# ----------------------------------------------------------------------
-# Running commands in the app context
-# ----------------------------------------------------------------------
-@contextmanager
-def _app_context_runner(app: Any) -> Iterator[tuple[asyncio.Runner, contextvars.Context]]:
-    """Push the app context into a fresh ``contextvars.Context`` and yield
-    it with an event loop, so that sync code can run in it (``ctx.run``)
-    outside any running loop and coroutines can run in it too
-    (``runner.run(coro, context=ctx)``)."""
-    context = contextvars.copy_context()
-    app_ctx = app.app_context()
-    with asyncio.Runner() as runner:
-        runner.run(app_ctx.push(), context=context)
-        try:
-            yield runner, context
-        except BaseException as error:
-            runner.run(app_ctx.pop(error), context=context)
-            raise
-        else:
-            runner.run(app_ctx.pop(None), context=context)
-
-
-def _invoke(ctx: click.Context, func: Any, runner: asyncio.Runner | None, *args: Any, **kwargs: Any) -> Any:
-    result = ctx.invoke(func, *args, **kwargs)
-    if inspect.isawaitable(result):
-        if runner is None:
-            return asyncio.run(result)
-        # The runner's default context is its own; run in (a copy of) ours.
-        return runner.run(result, context=contextvars.copy_context())
-    return result
-
-
-def _loop_is_running() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-def with_appcontext(func: Any) -> Any:
-    """Make a click command run inside the app's app context. A coroutine
-    function is run to completion with asyncio."""
+def pass_script_info(func: Callable[Concatenate[commands.ScriptInfo, P], R]) -> Callable[P, R]:
+    """Call the command with the context's :class:`ScriptInfo` first."""
 
     @click.pass_context
-    def decorator(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        from .globals import _cv_app
-
-        if _cv_app.get(None) is not None:
-            return _invoke(ctx, func, None, *args, **kwargs)
-        app = ctx.ensure_object(ScriptInfo).load_app()
-
-        def run() -> Any:
-            with _app_context_runner(app) as (runner, context):
-                return context.run(_invoke, ctx, func, runner, *args, **kwargs)
-
-        if _loop_is_running():
-            # Invoked from async code (an async test, say): its loop cannot
-            # run ours, so the command runs in a thread of its own.
-            with ThreadPoolExecutor(1) as pool:
-                return pool.submit(contextvars.copy_context().run, run).result()
-        return run()
+    def decorator(ctx: click.Context, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        return ctx.invoke(func, _script_info(ctx), *args, **kwargs)
 
     return update_wrapper(decorator, func)
-
-
-def _run_async(func: Any) -> Any:
-    """Make an ``async def`` command a sync one that runs it with asyncio."""
-
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        return asyncio.run(func(*args, **kwargs))
-
-    return update_wrapper(wrapper, func)
-
-
-class AppGroup(click.Group):
-    """A click group whose commands run in the app context unless given
-    ``with_appcontext=False``; ``async def`` commands are supported."""
-
-    def command(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        wrap_for_ctx = kwargs.pop("with_appcontext", True)
-
-        def decorator(func: Any) -> Any:
-            if wrap_for_ctx:
-                func = with_appcontext(func)
-            elif inspect.iscoroutinefunction(func):
-                func = _run_async(func)
-            return click.Group.command(self, *args, **kwargs)(func)
-
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            func, args = args[0], ()
-            return decorator(func)
-        return decorator
-
-    def group(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
-        kwargs.setdefault("cls", AppGroup)
-        return click.Group.group(self, *args, **kwargs)
 
 
 # ----------------------------------------------------------------------
@@ -374,6 +260,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None) -> bool:
 
 
 # ----------------------------------------------------------------------
+# ----------------------------------------------------------------------
 # The quaver command
 # ----------------------------------------------------------------------
 def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -390,13 +277,23 @@ def get_version(ctx: click.Context, param: click.Parameter, value: bool) -> None
 
 
 version_option = click.Option(
-    ["--version"], is_flag=True, expose_value=False, is_eager=True, callback=get_version, help="Show the Quaver version."
+    ["--version"],
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=get_version,
+    help="Show the Quaver version.",
 )
+
+
+def _use_quart_alias() -> None:
+    """Switch the Quart alias on: importing :mod:`quaver.as_quart` does it."""
+    import_module(_QUART_ALIAS)
 
 
 def _as_quart(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value and not ctx.resilient_parsing:
-        import_module("quaver.as_quart")  # the alias sits above the command line: named, not imported
+        _use_quart_alias()
         if ctx.parent is not None and getattr(ctx.parent.command, "load_dotenv", False):
             load_dotenv()  # given to 'run': the group read .quaverenv, not yet .quartenv
     return value
@@ -404,13 +301,13 @@ def _as_quart(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
 
 def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     if value is not None:
-        ctx.ensure_object(ScriptInfo).app_import_path = value
+        _script_info(ctx).app_import_path = value
     return value
 
 
 def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -> bool | None:
     if value is not None:
-        ctx.ensure_object(ScriptInfo).debug = value
+        _script_info(ctx).debug = value
     return value
 
 
@@ -429,7 +326,7 @@ class QuaverGroup(AppGroup):
     def __init__(
         self,
         add_default_commands: bool = True,
-        create_app: Callable[..., Any] | None = None,
+        create_app: Callable[..., Quaver] | None = None,
         load_dotenv: bool = True,
         set_debug_flag: bool = True,
         **extra: Any,
@@ -481,9 +378,8 @@ class QuaverGroup(AppGroup):
             self.add_command(routes_command)
             self.add_command(shell_command)
 
-    def _app_commands(self, ctx: click.Context) -> Any:
-        info = ctx.ensure_object(ScriptInfo)
-        return info.load_app().cli
+    def _app_commands(self, ctx: click.Context) -> click.Group:
+        return _script_info(ctx).load_app().cli
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         command = super().get_command(ctx, name)
@@ -524,18 +420,35 @@ class QuaverGroup(AppGroup):
 @click.command("run", short_help="Run a development server.")
 @click.option("--host", "-h", default="127.0.0.1", show_default=True, help="The interface to bind to.")
 @click.option("--port", "-p", default=5000, show_default=True, type=int, help="The port to bind to.")
-@click.option("--debug/--no-debug", default=None, help="Set debug mode (default: 'quaver --debug', else QUAVER_DEBUG; off).")
-@click.option("--reload/--no-reload", "reload", default=None, help="Restart when a source file changes (default: in debug mode).")
-@click.option("--certfile", "--cert", type=click.Path(exists=True, dir_okay=False), help="A certificate file, to serve HTTPS.")
-@click.option("--keyfile", "--key", type=click.Path(exists=True, dir_okay=False), help="The certificate's key file.")
-@click.option("--workers", "-w", default=1, show_default=True, type=click.IntRange(min=1), help="Serve in this many processes (Hypercorn's workers), on one socket.")
 @click.option(
-    "--as-quart", is_flag=True, expose_value=False, is_eager=True, callback=_as_quart,
+    "--debug/--no-debug", default=None, help="Set debug mode (default: 'quaver --debug', else QUAVER_DEBUG; off)."
+)
+@click.option(
+    "--reload/--no-reload", "reload", default=None, help="Restart when a source file changes (default: in debug mode)."
+)
+@click.option(
+    "--certfile", "--cert", type=click.Path(exists=True, dir_okay=False), help="A certificate file, to serve HTTPS."
+)
+@click.option("--keyfile", "--key", type=click.Path(exists=True, dir_okay=False), help="The certificate's key file.")
+@click.option(
+    "--workers",
+    "-w",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Serve in this many processes (Hypercorn's workers), on one socket.",
+)
+@click.option(
+    "--as-quart",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_as_quart,
     help="Run a Quart app unchanged (quaver.as_quart), as 'quaver --as-quart run'.",
 )
 @pass_script_info
 def run_command(
-    info: ScriptInfo,
+    info: commands.ScriptInfo,
     host: str,
     port: int,
     debug: bool | None,
@@ -559,7 +472,7 @@ def run_command(
         debug = info.debug if info.debug is not None else get_debug_flag()
     if workers > 1:
         load = functools.partial(
-            _load_worker_app, info.app_import_path, info.create_app, info.debug, "quaver.as_quart" in sys.modules
+            _load_worker_app, info.app_import_path, info.create_app, info.debug, _QUART_ALIAS in sys.modules
         )
         sys.exit(run_workers(load, workers, host=host, port=port, debug=debug, certfile=certfile, keyfile=keyfile))
     if reload is None:
@@ -568,12 +481,12 @@ def run_command(
 
 
 def _load_worker_app(
-    import_path: str | None, create_app: Callable[..., Any] | None, debug: bool | None, as_quart: bool
-) -> Any:
+    import_path: str | None, create_app: Callable[..., Quaver] | None, debug: bool | None, as_quart: bool
+) -> Quaver:
     """The app, loaded in a worker process of 'quaver run --workers' as the
     command loaded it."""
     if as_quart:
-        import_module("quaver.as_quart")
+        _use_quart_alias()
     info = ScriptInfo(app_import_path=import_path, create_app=create_app)
     info.debug = debug
     return info.load_app()
@@ -583,10 +496,17 @@ _ROUTE_SORTS = ("endpoint", "methods", "rule", "match")
 
 
 @click.command("routes", short_help="Show the routes for the app.")
-@click.option("--sort", "-s", type=click.Choice(_ROUTE_SORTS), default="endpoint", show_default=True, help="The order of the rows ('match': the order they are matched in).")
+@click.option(
+    "--sort",
+    "-s",
+    type=click.Choice(_ROUTE_SORTS),
+    default="endpoint",
+    show_default=True,
+    help="The order of the rows ('match': the order they are matched in).",
+)
 @click.option("--all-methods", is_flag=True, help="Show HEAD and OPTIONS too.")
 @pass_script_info
-def routes_command(info: ScriptInfo, sort: str, all_methods: bool) -> None:
+def routes_command(info: commands.ScriptInfo, sort: str, all_methods: bool) -> None:
     """Show every route of the app: endpoint, methods and rule."""
     app = info.load_app()
     rules = list(app.url_map.iter_rules())
@@ -611,21 +531,17 @@ def routes_command(info: ScriptInfo, sort: str, all_methods: bool) -> None:
     widths = [max(len(row[column]) for row in rows) for column in range(3)]
     rows.insert(1, tuple("-" * width for width in widths))  # type: ignore[arg-type]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
 
 
 @click.command("shell", short_help="Run a shell in the app context.")
 @pass_script_info
-def shell_command(info: ScriptInfo) -> None:
+def shell_command(info: commands.ScriptInfo) -> None:
     """Run an interactive Python shell in the app context, with ``app``,
     ``g`` and what the app's shell context processors return in scope."""
-    import code
-
-    from .globals import g
-
     app = info.load_app()
     banner = f"Python {sys.version} on {sys.platform}\nApp: {app.import_name}\nInstance: {app.instance_path}"
-    with _app_context_runner(app) as (runner, context):
+    with app_context_runner(app) as (runner, context):
         namespace: dict[str, Any] = {"app": app, "g": g}
         if _overrides(app, "make_shell_context"):
             namespace = context.run(app.make_shell_context)  # a subclass's own, as Quart's shell calls it
@@ -633,7 +549,7 @@ def shell_command(info: ScriptInfo) -> None:
             for processor in app.shell_context_processors:  # async processors too
                 result = context.run(processor)
                 if inspect.isawaitable(result):
-                    result = runner.run(result, context=context)
+                    result = runner.run(await_result(result), context=context)
                 namespace.update(result)
         startup = os.environ.get("PYTHONSTARTUP")
         if startup and os.path.isfile(startup):
@@ -643,12 +559,9 @@ def shell_command(info: ScriptInfo) -> None:
         context.run(code.interact, banner=banner, local=namespace, exitmsg="")
 
 
-def _overrides(app: Any, name: str) -> bool:
-    """True if ``app``'s class, or a class between it and Quaver's, defines ``name``."""
-    for klass in type(app).__mro__:
-        if name in vars(klass):
-            return klass.__module__ != "quaver.app"
-    return False
+def _overrides(app: Quaver, name: str) -> bool:
+    """True if ``app``'s class, or a class between it and Quaver, has its own ``name``."""
+    return getattr(type(app), name) is not getattr(Quaver, name)
 
 
 def _enable_completion(namespace: dict[str, Any]) -> None:
@@ -671,7 +584,7 @@ cli = QuaverGroup(
 
 def main() -> None:
     if os.environ.get("QUAVER_AS_QUART", "").lower() in ("1", "true", "yes"):
-        import_module("quaver.as_quart")
+        _use_quart_alias()
     cli.main(prog_name="quaver")
 
 

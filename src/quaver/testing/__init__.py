@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
-from click.testing import CliRunner
+import click
+from click.testing import CliRunner, Result
 
+from ..commands import ScriptInfo
 from .app import LifespanError, TestApp
 from .client import QuaverClient
 from .connections import TestHTTPConnection
@@ -20,6 +23,9 @@ from .utils import (
     sentinel,
 )
 from .websocket import TestWebsocketConnection, WebsocketDisconnectError, WebsocketResponseError
+
+if TYPE_CHECKING:
+    from ..app import Quaver
 
 __all__ = (
     "Cookie",
@@ -85,13 +91,14 @@ def make_test_request(
 class QuaverCliRunner(CliRunner):
     """Invokes the app's CLI commands in tests: ``app.test_cli_runner().invoke(args=[...])``."""
 
-    def __init__(self, app: Any, **kwargs: Any) -> None:
+    def __init__(self, app: Quaver, **kwargs: Any) -> None:
         self.app = app
         super().__init__(**kwargs)
 
-    def invoke(self, cli: Any = None, args: Any = None, **kwargs: Any) -> Any:  # type: ignore[override]
-        from ..cli import ScriptInfo
-
+    def invoke(  # type: ignore[override]  # cli is optional (the app's), as in Quart
+        self, cli: click.Command | None = None, args: str | Sequence[str] | None = None, **kwargs: Any
+    ) -> Result:
+        """Run ``cli`` (the app's commands by default) with ``args``, against this runner's app."""
         if cli is None:
             cli = self.app.cli
         if "obj" not in kwargs:

@@ -115,7 +115,8 @@ class QuaverClient:
         while follow_redirects and response.status_code in _REDIRECTS and "Location" in response.headers:
             seen += 1
             if seen > _MAX_REDIRECTS:
-                raise RuntimeError(f"More than {_MAX_REDIRECTS} redirects, the last to {response.headers['Location']!r}")
+                last = response.headers["Location"]
+                raise RuntimeError(f"More than {_MAX_REDIRECTS} redirects, the last to {last!r}")
             target = urlsplit(urljoin(self._last_raw_path, response.headers["Location"]))
             headers = Headers(headers) if headers is not None else Headers()
             if target.netloc:

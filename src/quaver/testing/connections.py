@@ -258,8 +258,9 @@ class TestWebsocketConnection:
         elif kind == "websocket.accept":
             self.accepted = True
             self.subprotocol = message.get("subprotocol")
+            raw_headers = message.get("headers") or ()
             self.accept_headers = Headers(
-                [(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in message.get("headers") or ()]
+                [(key.decode("latin-1").title(), value.decode("latin-1")) for key, value in raw_headers]
             )
         elif kind == "websocket.close":
             self.close_code = message.get("code", 1000)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as json_module
 import mimetypes
 import secrets
 from typing import Any
@@ -191,8 +192,6 @@ def make_test_body_with_headers(
         if app is not None:
             text = app.json.dumps(json)
         else:
-            import json as json_module
-
             text = json_module.dumps(json)
         headers["Content-Type"] = "application/json"
         return text.encode(), headers
