@@ -7,6 +7,8 @@ from collections.abc import Callable
 from functools import wraps
 from typing import TYPE_CHECKING, Any
 
+from blinker import Signal
+
 from .globals import _cv_app, _cv_request, _cv_websocket
 from .signals import (
     appcontext_popped,
@@ -24,6 +26,11 @@ _sentinel = object()
 
 class _AppCtxGlobals:
     """The ``g`` object: a namespace for one app context's data."""
+
+    if TYPE_CHECKING:  # any attribute may be set on g, and read back
+        def __getattr__(self, name: str) -> Any: ...
+        def __setattr__(self, name: str, value: Any) -> None: ...
+        def __delattr__(self, name: str) -> None: ...
 
     def get(self, name: str, default: Any = None) -> Any:
         return self.__dict__.get(name, default)
@@ -99,6 +106,8 @@ class _RequestWebsocketContext:
     push, the session, flashes and the URL adapter."""
 
     _cv: Any = None
+    #: Sent as the context is torn down (request_tearing_down or websocket_tearing_down).
+    _teardown_signal: Signal
     #: True once ``auto_pop`` kept the context pushed (Quart's name).
     preserved = False
 
@@ -155,7 +164,7 @@ class _RequestWebsocketContext:
 
     def match_request(self) -> None:
         """Match the request's URL to a rule; errors are kept for dispatch."""
-        self.app._match(self.request_websocket, self)
+        self.app._match(self.request_websocket, self)  # type: ignore[arg-type]  # only the subclasses are made
 
     async def push(self) -> None:
         app_ctx = _cv_app.get(None)

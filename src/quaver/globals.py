@@ -9,7 +9,11 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.local import LocalProxy
 
 if TYPE_CHECKING:
-    from .ctx import AppContext, RequestContext, WebsocketContext
+    from .app import Quaver
+    from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
+    from .sessions import SessionMixin
+    from .wrappers.request import Request
+    from .wrappers.websocket import Websocket
 
 _no_app_msg = """\
 Working outside of application context.
@@ -54,19 +58,19 @@ _cv_app: ContextVar[AppContext] = ContextVar("quaver.app_ctx")
 _cv_request: ContextVar[RequestContext] = ContextVar("quaver.request_ctx")
 _cv_websocket: ContextVar[WebsocketContext] = ContextVar("quaver.websocket_ctx")
 
-app_ctx: Any = LocalProxy(_cv_app, unbound_message=_no_app_msg)
-current_app: Any = _context_proxy(_cv_app, "app", _no_app_msg)
-g: Any = _context_proxy(_cv_app, "g", _no_app_msg)
+app_ctx: AppContext = LocalProxy(_cv_app, unbound_message=_no_app_msg)  # type: ignore[assignment]
+current_app: Quaver = _context_proxy(_cv_app, "app", _no_app_msg)
+g: _AppCtxGlobals = _context_proxy(_cv_app, "g", _no_app_msg)
 
 request_ctx: Any = LocalProxy(_cv_request, unbound_message=_no_req_msg)
-request: Any = _context_proxy(_cv_request, "request", _no_req_msg)
+request: Request = _context_proxy(_cv_request, "request", _no_req_msg)
 
-websocket_ctx: Any = LocalProxy(_cv_websocket, unbound_message=_no_ws_msg)
-websocket: Any = _context_proxy(_cv_websocket, "websocket", _no_ws_msg)
+websocket_ctx: WebsocketContext = LocalProxy(_cv_websocket, unbound_message=_no_ws_msg)  # type: ignore[assignment]
+websocket: Websocket = _context_proxy(_cv_websocket, "websocket", _no_ws_msg)
 
 
 def _session() -> Any:
-    ctx = _cv_request.get(None)
+    ctx: RequestContext | WebsocketContext | None = _cv_request.get(None)
     if ctx is None:
         ctx = _cv_websocket.get(None)
     if ctx is None:
@@ -74,4 +78,4 @@ def _session() -> Any:
     return ctx.session
 
 
-session: Any = LocalProxy(_session)
+session: SessionMixin = LocalProxy(_session)  # type: ignore[assignment]

@@ -10,12 +10,12 @@ import os
 import time
 import unicodedata
 import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
 from stat import S_ISREG
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn, ParamSpec, TypeVar, overload
 from urllib.parse import quote
 
 from flask.helpers import get_root_path  # noqa: F401  (the app's root_path comes from it)
@@ -35,6 +35,9 @@ from .wrappers.response import Response as _ResponseType
 
 if TYPE_CHECKING:
     from .typing import ResponseTypes
+
+_T = TypeVar("_T")
+_P = ParamSpec("_P")
 
 __all__ = (
     "abort",
@@ -168,6 +171,12 @@ async def send_early_hints(*links: str) -> bool:
     return True
 
 
+@overload
+def stream_with_context(generator_or_function: AsyncIterable[_T] | Iterable[_T]) -> AsyncIterator[_T]: ...
+@overload
+def stream_with_context(
+    generator_or_function: Callable[_P, AsyncIterable[_T]] | Callable[_P, Iterable[_T]],
+) -> Callable[_P, AsyncIterator[_T]]: ...
 def stream_with_context(generator_or_function: Any) -> Any:
     """Keep the request context inside a streamed body.
 
@@ -293,7 +302,7 @@ async def send_file(
         etag = etag if isinstance(etag, str) else add_etags
     if cache_timeout is not None and max_age is None:
         max_age = cache_timeout
-    app = current_app._get_current_object()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
     if isinstance(path_or_file, (str, os.PathLike)):
         path = os.fspath(path_or_file)
         if not os.path.isabs(path):
@@ -451,7 +460,7 @@ async def send_from_directory(directory: str | os.PathLike[str], path: str, **kw
     if kwargs.get("download_name") is None:
         kwargs["download_name"] = os.path.basename(joined)
     return await _file_response(
-        current_app._get_current_object(),
+        current_app._get_current_object(),  # type: ignore[attr-defined]  # the proxy's own method
         found,
         kwargs.pop("mimetype", None),
         kwargs.pop("as_attachment", False),

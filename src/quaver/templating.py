@@ -124,8 +124,9 @@ async def _render(app: Any, template: Template, context: dict[str, Any]) -> str:
     return rendered
 
 
-def _app() -> Any:
-    return current_app._get_current_object()
+def _app() -> Quaver:
+    app: Quaver = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
+    return app
 
 
 async def render_template(template_name_or_list: TemplateName, **context: Any) -> str:

@@ -46,5 +46,6 @@ def load(fp: IO[str] | IO[bytes], **kwargs: Any) -> Any:
 
 def jsonify(*args: Any, **kwargs: Any) -> Response:
     """Return a JSON response of the arguments: one value, several as a list, or keywords as an object."""
-    response: Response = current_app.json.response(*args, **kwargs)
+    # Flask's JSONProvider is typed for Werkzeug's response; the app's provider makes the app's response_class.
+    response: Response = current_app.json.response(*args, **kwargs)  # type: ignore[assignment]
     return response
