@@ -140,7 +140,9 @@ async def test_registration_rules(browser: Browser) -> None:
     assert "The name ada is taken." in await text(response)
 
 
-async def test_the_session_cookie_is_safe_and_lasts_only_with_remember_me(app: Any, browser: Browser, client: Any) -> None:
+async def test_the_session_cookie_is_safe_and_lasts_only_with_remember_me(
+    app: Any, browser: Browser, client: Any
+) -> None:
     await browser.register()
     response = await browser.login()
     cookie = next(h for h in response.headers.getlist("Set-Cookie") if h.startswith("session="))

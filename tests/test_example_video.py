@@ -124,7 +124,8 @@ async def test_video_element_plays_and_seeks_in_chromium(video, media: Path, fre
             page = await browser.new_page()
             await page.goto(url + "/?name=tone.wav")
             await page.wait_for_function("document.getElementById('player').readyState >= 1", timeout=15000)
-            assert await page.evaluate("document.getElementById('player').duration") == pytest.approx(TONE_SECONDS, abs=1)
+            duration = await page.evaluate("document.getElementById('player').duration")
+            assert duration == pytest.approx(TONE_SECONDS, abs=1)
             assert asked[0] == ("bytes=0-", 206)
 
             target = TONE_SECONDS - 100

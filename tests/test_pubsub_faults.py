@@ -133,7 +133,8 @@ async def test_postgres_restarted_mid_stream(mode):
         connection = await asyncpg.connect(postgres.url)
         try:
             others = await connection.fetchval(
-                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()"
             )
         finally:
             await connection.close()

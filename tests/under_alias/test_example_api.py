@@ -205,7 +205,7 @@ async def test_swagger_ui_in_chromium_shows_the_operations(api_server: str) -> N
             title = await page.locator(".info .title").inner_text()
         finally:
             await browser.close()
-    operations = sorted(zip(methods, (path.replace("\u200b", "") for path in paths)))
+    operations = sorted(zip(methods, (path.replace("\u200b", "") for path in paths), strict=True))
     assert operations == [
         ("GET", "/films/"),
         ("GET", "/films/{film_id}/"),

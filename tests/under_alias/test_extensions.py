@@ -188,7 +188,9 @@ async def redis_url() -> AsyncIterator[str]:
     """A database of the test Redis server (scripts/redis.sh), emptied after the test."""
     url = os.environ.get("TEST_REDIS_URL")
     if not url:
-        script = subprocess.run(["bash", str(ROOT / "scripts" / "redis.sh")], capture_output=True, text=True, timeout=600)
+        script = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "redis.sh")], capture_output=True, text=True, timeout=600
+        )
         if script.returncode != 0:
             pytest.fail(f"no Redis server: scripts/redis.sh exited {script.returncode}\n{script.stderr}")
         url = script.stdout.strip().splitlines()[-1]
