@@ -47,7 +47,7 @@ __all__ = (
 
 
 def make_test_request(
-    app: Any,
+    app: Quaver,
     path: str = "/",
     *,
     method: str = "GET",

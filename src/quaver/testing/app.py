@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..app import Quaver
 
 #: Seconds ``TestApp`` waits for the app's start-up or shutdown by default.
 DEFAULT_TIMEOUT = 60
@@ -25,7 +28,7 @@ class TestApp:
     __test__ = False
 
     def __init__(
-        self, app: Any, startup_timeout: float = DEFAULT_TIMEOUT, shutdown_timeout: float = DEFAULT_TIMEOUT
+        self, app: Quaver, startup_timeout: float = DEFAULT_TIMEOUT, shutdown_timeout: float = DEFAULT_TIMEOUT
     ) -> None:
         self.app = app
         self.startup_timeout = startup_timeout

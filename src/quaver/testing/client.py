@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 from werkzeug.datastructures import Headers
@@ -15,6 +15,10 @@ from ..utils import decode_headers
 from .connections import TestHTTPConnection, TestWebsocketConnection, build_response
 from .cookies import CookieJar
 from .utils import _client_scope, _headers_path_and_query, make_test_body_with_headers, sentinel
+
+if TYPE_CHECKING:
+    from ..app import Quaver
+    from ..wrappers import Response
 
 _REDIRECTS = {301, 302, 303, 305, 307, 308}
 _MAX_REDIRECTS = 20
@@ -33,7 +37,7 @@ class QuaverClient:
     http_connection_class = TestHTTPConnection
     websocket_connection_class = TestWebsocketConnection
 
-    def __init__(self, app: Any, use_cookies: bool = True) -> None:
+    def __init__(self, app: Quaver, use_cookies: bool = True) -> None:
         self.app = app
         self.cookie_jar: CookieJar | None = CookieJar() if use_cookies else None
         self.preserve_context = False
@@ -99,7 +103,7 @@ class QuaverClient:
         scope_base: dict[str, Any] | None = None,
         auth: Any = None,
         subdomain: str | None = None,
-    ) -> Any:
+    ) -> Response:
         """Send a request and return the app's response, its body read.
 
         With ``follow_redirects`` the client goes on to each ``Location``:
@@ -154,7 +158,7 @@ class QuaverClient:
         scope_base: dict[str, Any] | None,
         auth: Any = None,
         subdomain: str | None = None,
-    ) -> Any:
+    ) -> Response:
         """Send one request (no redirects followed) and return the response: the
         hook extensions override to change what is sent, as on Quart's client."""
         body, body_headers = make_test_body_with_headers(data=data, form=form, files=files, json=json, app=self.app)
@@ -166,7 +170,7 @@ class QuaverClient:
         self._last_body, self._last_body_headers = body, body_headers
         return await self._send(scope, body)
 
-    async def _send(self, scope: dict[str, Any], body: bytes) -> Any:
+    async def _send(self, scope: dict[str, Any], body: bytes) -> Response:
         """Run the app on one request whose body is ``body``; return its response."""
         await self._pop_preserved()
         if self.preserve_context:
@@ -258,28 +262,28 @@ class QuaverClient:
         )
         return self.websocket_connection_class(self.app, scope)
 
-    async def get(self, *args: Any, **kwargs: Any) -> Any:
+    async def get(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="GET", **kwargs)
 
-    async def post(self, *args: Any, **kwargs: Any) -> Any:
+    async def post(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="POST", **kwargs)
 
-    async def put(self, *args: Any, **kwargs: Any) -> Any:
+    async def put(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="PUT", **kwargs)
 
-    async def patch(self, *args: Any, **kwargs: Any) -> Any:
+    async def patch(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="PATCH", **kwargs)
 
-    async def delete(self, *args: Any, **kwargs: Any) -> Any:
+    async def delete(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="DELETE", **kwargs)
 
-    async def head(self, *args: Any, **kwargs: Any) -> Any:
+    async def head(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="HEAD", **kwargs)
 
-    async def options(self, *args: Any, **kwargs: Any) -> Any:
+    async def options(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="OPTIONS", **kwargs)
 
-    async def trace(self, *args: Any, **kwargs: Any) -> Any:
+    async def trace(self, *args: Any, **kwargs: Any) -> Response:
         return await self.open(*args, method="TRACE", **kwargs)
 
     # -- cookies and sessions -----------------------------------------

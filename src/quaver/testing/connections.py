@@ -6,14 +6,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.datastructures import Headers
 
 from ..utils import decode_headers
 
+if TYPE_CHECKING:
+    from ..app import Quaver
+    from ..wrappers import Response
 
-def build_response(app: Any, status: int, raw_headers: Any, body: bytes) -> Any:
+
+def build_response(app: Quaver, status: int, raw_headers: Any, body: bytes) -> Response:
     """The app's response class holding what came over the connection, headers as sent
     (``raw_headers`` as ASGI pairs of bytes, or Headers); ``get_json`` reads it with the app's provider."""
     response = app.response_class(body, status)
@@ -44,7 +48,7 @@ class TestHTTPConnection:
     __test__ = False
 
     def __init__(
-        self, app: Any, scope: dict[str, Any], on_headers: Callable[[Headers], None] | None = None
+        self, app: Quaver, scope: dict[str, Any], on_headers: Callable[[Headers], None] | None = None
     ) -> None:
         self.app = app
         self.scope = scope
@@ -110,7 +114,7 @@ class TestHTTPConnection:
             if chunk:
                 return bytes(chunk)
 
-    async def as_response(self) -> Any:
+    async def as_response(self) -> Response:
         """Wait for the app to finish and return its whole response."""
         await self._wait()
         return build_response(self.app, self.status_code or 500, self.headers or Headers(), bytes(self.response_data))
@@ -172,7 +176,7 @@ class TestWebsocketConnection:
 
     __test__ = False
 
-    def __init__(self, app: Any, scope: dict[str, Any]) -> None:
+    def __init__(self, app: Quaver, scope: dict[str, Any]) -> None:
         self.app = app
         self.scope = scope
         self._to_app: asyncio.Queue[dict[str, Any]] = asyncio.Queue()

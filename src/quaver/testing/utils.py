@@ -5,10 +5,13 @@ from __future__ import annotations
 import json as json_module
 import mimetypes
 import secrets
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote, urlencode
 
 from werkzeug.datastructures import Authorization, FileStorage, Headers, MultiDict
+
+if TYPE_CHECKING:
+    from ..app import Quaver
 
 sentinel = object()
 
@@ -36,7 +39,7 @@ def _items(mapping: Any) -> list[tuple[str, Any]]:
 
 
 def make_test_headers_path_and_query_string(
-    app: Any,
+    app: Quaver,
     path: str,
     headers: Any = None,
     query_string: Any = None,
@@ -54,7 +57,7 @@ def make_test_headers_path_and_query_string(
 
 
 def _headers_path_and_query(
-    app: Any,
+    app: Quaver,
     path: str,
     headers: Any,
     query_string: Any,
@@ -169,7 +172,7 @@ def make_test_body_with_headers(
     form: Any = None,
     files: Any = None,
     json: Any = sentinel,
-    app: Any = None,
+    app: Quaver | None = None,
 ) -> tuple[bytes, Headers]:
     """Encode one of ``data``, ``form`` (with ``files``) or ``json`` as a body with its headers.
 
