@@ -21,6 +21,9 @@ Run it with ``python app.py [--port N]`` (Hypercorn on http://127.0.0.1:5000).
 
 from __future__ import annotations
 
+import quaver.as_quart  # noqa: F401  (first: the extensions below import quart)
+
+# isort: split
 import argparse
 import asyncio
 import os
@@ -42,7 +45,6 @@ from quart_schema import (
 )
 from werkzeug.exceptions import HTTPException
 
-import quaver.as_quart  # noqa: F401  (first: the extensions below import quart)
 from quaver import Quaver, abort, send_from_directory
 from quaver.typing import ResponseReturnValue
 

@@ -2,9 +2,8 @@
 
 import functools
 
-from werkzeug.security import check_password_hash, generate_password_hash
-
 from quaver import Blueprint, flash, g, redirect, render_template, request, session, url_for
+from werkzeug.security import check_password_hash, generate_password_hash
 
 from .db import get_db
 

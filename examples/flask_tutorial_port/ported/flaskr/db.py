@@ -5,7 +5,6 @@ import sqlite3
 from datetime import datetime
 
 import click
-
 from quaver import current_app, g
 from quaver.cli import with_appcontext
 
