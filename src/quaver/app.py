@@ -13,10 +13,11 @@ import asyncio
 import inspect
 import os
 import sys
-from collections.abc import AsyncGenerator, Awaitable, Callable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import timedelta
 from types import TracebackType
-from typing import Any, ParamSpec
+from typing import Any, NoReturn, ParamSpec, TypeVar, overload
+from urllib.parse import quote as _url_quote
 
 from flask import Flask
 from flask.sansio.app import App, T_shell_context_processor, T_template_filter, T_template_global, T_template_test  # noqa: F401
@@ -28,16 +29,18 @@ from werkzeug.exceptions import (
 )
 from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, RoutingException
 from werkzeug.sansio.response import Response as SansIOResponse
-from werkzeug.urls import quote as _url_quote
+from werkzeug.utils import redirect as _redirect
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from . import asgi
+from .commands import AppGroup
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
 from .globals import _cv_app, _cv_request, _cv_websocket, g, request_ctx
+from .helpers import get_flashed_messages, send_from_directory
 from .json.provider import DefaultJSONProvider
 from .routing import QuaverMap, QuaverRule, host_subdomain
-from .scaffold import QuaverScaffoldMixin, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
+from .scaffold import QuaverScaffoldMixin, Resource, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
 from .serving import ServingMixin, T_after_serving, T_before_serving, T_while_serving  # noqa: F401
 from .sessions import AppSessionMixin, SecureCookieSessionInterface
 from .signals import (
@@ -47,21 +50,31 @@ from .signals import (
     request_started,
     request_tearing_down,
 )
+from .templating import DispatchingJinjaLoader, Environment
 from .testing import QuaverClient, QuaverCliRunner, TestApp, make_test_request
-from .typing import AppOrBlueprintKey, TestAppProtocol, TestClientProtocol  # noqa: F401
+from .typing import AppOrBlueprintKey, ResponseReturnValue, ResponseTypes, TestAppProtocol, TestClientProtocol  # noqa: F401
 from .utils import is_coroutine_function, run_sync
 from .utils import is_coroutine_function as iscoroutinefunction  # noqa: F401
 from .websockets import WebsocketDispatchMixin
 from .wrappers import Request, Response, Websocket
+from .wrappers.base import BaseRequestWebsocket
 
 T = Callable[..., Any]
 P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class _Plan:
     """What handling one endpoint needs from the registrations, computed once."""
 
     __slots__ = ("view", "blueprints", "preprocessors", "before", "after", "teardown")
+
+    view: Callable[..., Coroutine[Any, Any, Any]]
+    blueprints: list[str]
+    preprocessors: list[Callable[[str | None, dict[str, Any] | None], None]]
+    before: list[Callable[[], Coroutine[Any, Any, Any]]]
+    after: list[Callable[[Any], Coroutine[Any, Any, Any]]]
+    teardown: list[Callable[[BaseException | None], Coroutine[Any, Any, None]]]
 
     def __init__(self, app: Quaver, endpoint: str | None, websocket: bool) -> None:
         blueprints: list[str] = []
@@ -79,10 +92,22 @@ class _Plan:
         self.after = [app.ensure_async(f) for name in inward for f in reversed(after_funcs.get(name, ()))]
         self.teardown = [app.ensure_async(f) for name in inward for f in reversed(teardown_funcs.get(name, ()))]
         view = app.view_functions.get(endpoint) if endpoint is not None else None
-        self.view = app.ensure_async(view) if view is not None else None
+        self.view = app.ensure_async(view) if view is not None else _missing_view(endpoint)
 
 
-class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispatchMixin, App):
+def _missing_view(endpoint: str | None) -> Callable[..., Coroutine[Any, Any, NoReturn]]:
+    """The view of an endpoint that has none (a rule added without
+    ``view_func``, or no rule matched): a KeyError, as in Flask. (Without a
+    rule, dispatch raises the routing error before calling it.)"""
+
+    async def view(**view_args: Any) -> NoReturn:
+        raise KeyError(endpoint)
+
+    return view
+
+
+# static_folder is a Path (Quart's), a str in Flask's Scaffold.
+class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessionMixin, App):  # type: ignore[misc]
     """An ASGI application with Flask's API.
 
     ``app = Quaver(__name__)``; register routes with ``@app.route``; serve with
@@ -90,17 +115,18 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     """
 
     request_class: type[Request] = Request
-    response_class: type[Response] = Response  # type: ignore[assignment]
+    response_class: type[Response] = Response
     websocket_class: type[Websocket] = Websocket
     config_class = Config
     default_config = ImmutableDict({**Flask.default_config, **DEFAULT_CONFIG})
     url_rule_class = QuaverRule
     url_map_class = QuaverMap
     json_provider_class = DefaultJSONProvider
-    app_ctx_globals_class = _AppCtxGlobals
+    app_ctx_globals_class = _AppCtxGlobals  # type: ignore[assignment]  # Quaver's g, not Flask's
     session_interface = SecureCookieSessionInterface()
-    test_client_class: type[QuaverClient] = QuaverClient
-    test_cli_runner_class: type[QuaverCliRunner] = QuaverCliRunner
+    # Quaver's test client and CLI runner, not Flask's.
+    test_client_class: type[QuaverClient] = QuaverClient  # type: ignore[assignment]
+    test_cli_runner_class: type[QuaverCliRunner] = QuaverCliRunner  # type: ignore[assignment]
     test_app_class: type[TestApp] = TestApp
     lock_class = asyncio.Lock
     #: The class of ``shutdown_event`` (Quart's name).
@@ -139,10 +165,8 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         self.background_tasks: set[asyncio.Task[Any]] = set()
         self.shutdown_event = asyncio.Event()
         self._plans: dict[tuple[str | None, bool], _Plan] = {}
-        self._async_cache: dict[Any, Any] = {}
+        self._async_cache: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
         self.asgi_app = self._asgi_app
-        from .cli import AppGroup
-
         self.cli = AppGroup(self.name)
         if self.has_static_folder:
             assert bool(static_host) == host_matching, "Invalid static_host/host_matching combination"
@@ -165,24 +189,18 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     # ------------------------------------------------------------------
     # Templates
     # ------------------------------------------------------------------
-    def create_jinja_environment(self) -> Any:
+    def create_jinja_environment(self) -> Environment:  # type: ignore[override]  # Quaver's (async), not Flask's
         """The Jinja environment: async, autoescaping as in Flask, app globals."""
-        from .templating import Environment
-
         options = dict(self.jinja_options)
         options.setdefault("autoescape", self.select_jinja_autoescape)
         options.setdefault("auto_reload", self.templates_auto_reload)
         env = Environment(self, **options)
         env.globals.update(url_for=self.url_for, config=self.config)
-        from .helpers import get_flashed_messages
-
         env.globals["get_flashed_messages"] = get_flashed_messages
         env.policies["json.dumps_function"] = self.json.dumps
         return env
 
-    def create_global_jinja_loader(self) -> Any:
-        from .templating import DispatchingJinjaLoader
-
+    def create_global_jinja_loader(self) -> DispatchingJinjaLoader:  # type: ignore[override]  # Quaver's loader
         return DispatchingJinjaLoader(self)
 
     @property
@@ -202,13 +220,22 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             names = (None, *reversed(ctx.request_websocket.blueprints))
         original = context.copy()
         for name in names:
-            for func in self.template_context_processors.get(name, ()):
-                context.update(await self.ensure_async(func)())
+            for func in self.template_context_processors.get(name, []):
+                # A processor is sync or async: mypy joins the two results to object.
+                context.update(await self.ensure_async(func)())  # type: ignore[call-overload]
         context.update(original)
 
-    def ensure_async(self, func: Callable[P, Any]) -> Callable[P, Awaitable[Any]]:
+    @overload
+    def ensure_async(self, func: Callable[P, Awaitable[R]]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    @overload
+    def ensure_async(self, func: Callable[P, R]) -> Callable[P, Coroutine[Any, Any, R]]: ...
+    def ensure_async(self, func: Callable[..., Any]) -> Callable[..., Any]:
         """Return ``func`` if it is a coroutine function, else a wrapper
-        that runs it in the thread pool with the contexts copied."""
+        that runs it in the thread pool with the contexts copied.
+
+        (Given a union of sync and async callables, as Flask types hooks and
+        error handlers, mypy picks the second overload: the result is the
+        union of both return types, awaitables included.)"""
         if is_coroutine_function(func):
             return func
         try:
@@ -221,7 +248,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 pass
             return wrapped
 
-    def sync_to_async(self, func: Callable[P, Any]) -> Callable[P, Awaitable[Any]]:
+    def sync_to_async(self, func: Callable[P, R]) -> Callable[P, Awaitable[R]]:
         """Wrap a sync function to run in the thread pool (see ``quaver.utils.run_sync``)."""
         return run_sync(func)
 
@@ -287,6 +314,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     ) -> str:
         """Build the URL of ``endpoint`` with ``values`` (unknown ones become the query string)."""
         ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        url_adapter: MapAdapter | None
         if ctx is not None:
             url_adapter = ctx.url_adapter
             blueprint_name = ctx.request_websocket.blueprint
@@ -309,7 +337,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             raise ValueError("When specifying '_scheme', '_external' must be True.")
         self.inject_url_defaults(endpoint, values)
         try:
-            rv = url_adapter.build(  # type: ignore[union-attr]
+            rv: str = url_adapter.build(
                 endpoint, values, method=_method, url_scheme=_scheme, force_external=_external
             )
         except BuildError as error:
@@ -319,7 +347,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             rv = f"{rv}#{_url_quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
         return rv
 
-    def _match(self, request: Any, ctx: Any) -> None:
+    def _match(self, request: BaseRequestWebsocket, ctx: RequestContext | WebsocketContext) -> None:
         """Set ``request.url_rule`` and ``view_args``, or ``routing_exception``."""
         url_map = self.url_map
         websocket = ctx.__class__ is WebsocketContext
@@ -352,9 +380,9 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             plan = self._plans[key] = _Plan(self, endpoint, websocket)
         return plan
 
-    def _plan_of(self, ctx: Any, websocket: bool = False) -> _Plan:
+    def _plan_of(self, ctx: RequestContext | WebsocketContext, websocket: bool = False) -> _Plan:
         """The plan for a context's request, computed on first use."""
-        plan = ctx._plan
+        plan: _Plan | None = ctx._plan
         if plan is None:
             rule = ctx.request_websocket.url_rule
             plan = ctx._plan = self._plan(rule.endpoint if rule is not None else None, websocket)
@@ -380,7 +408,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     async def full_dispatch_request(self, ctx: RequestContext | None = None) -> Response:
         """Run the before hooks, the view and the after hooks; errors go to handlers."""
         if ctx is None:
-            ctx = request_ctx._get_current_object()
+            ctx = _cv_request.get()
         self._got_first_request = True
         request = ctx.request_websocket
         if request.url_rule is None and request.routing_exception is None:
@@ -423,7 +451,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     async def dispatch_request(self, ctx: RequestContext | None = None) -> Any:
         """Call the view for the current request and return its value."""
         if ctx is None:
-            ctx = request_ctx._get_current_object()
+            ctx = _cv_request.get()
         request = ctx.request_websocket
         rule = request.url_rule
         return await self._dispatch(request, self._plan(rule.endpoint if rule is not None else None))
@@ -434,7 +462,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         the first value one returns (the response to send instead of the
         view's), or None."""
         if ctx is None:
-            ctx = request_ctx._get_current_object()
+            ctx = _cv_request.get()
         request = ctx.request_websocket
         plan = self._plan_of(ctx)
         for preprocessor in plan.preprocessors:
@@ -467,7 +495,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         """``full_dispatch_request`` through the overridable steps: the before
         hooks by ``preprocess_request``, the view by ``dispatch_request``."""
         if ctx is None:
-            ctx = request_ctx._get_current_object()
+            ctx = _cv_request.get()
         self._got_first_request = True
         request = ctx.request_websocket
         if request.url_rule is None and request.routing_exception is None:
@@ -492,7 +520,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
 
     async def finalize_request(
         self,
-        result: Any,
+        result: ResponseReturnValue | HTTPException,
         request_context: RequestContext | None = None,
         from_error_handler: bool = False,
     ) -> Response:
@@ -501,7 +529,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         if isinstance(result, HTTPException):
             response = self._exception_response(result)
         else:
-            response = await self.make_response(result)
+            response = await self.make_response(result)  # type: ignore[assignment]  # response_class below
         if response.__class__ is not self.response_class:
             response = self._sendable(response)
         try:
@@ -516,7 +544,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
 
     async def process_response(self, response: Response, request_context: RequestContext | None = None) -> Response:
         """Run ``after_this_request`` functions, after_request hooks, and save the session."""
-        ctx = request_ctx._get_current_object() if request_context is None else request_context
+        ctx = _cv_request.get() if request_context is None else request_context
         plan = ctx._plan
         if plan is None:
             plan = self._plan_of(ctx)
@@ -532,14 +560,14 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
             await self._save_session(ctx, response)
         return response
 
-    def _sendable(self, response: Any) -> Response:
+    def _sendable(self, response: ResponseTypes) -> Response:
         """``response`` as ``response_class``, what the after hooks get and the
         server is sent (make_response leaves Werkzeug's responses as they are)."""
         if isinstance(response, self.response_class):
             return response
-        return self._from_werkzeug_response(response)
+        return self._from_werkzeug_response(response)  # type: ignore[arg-type]  # not response_class: Werkzeug's
 
-    async def make_response(self, rv: Any) -> Response:
+    async def make_response(self, rv: ResponseReturnValue | HTTPException) -> ResponseTypes:
         """Turn anything a view may return into a response object.
 
         As in Quart, a Werkzeug response stays one (with the status and
@@ -549,66 +577,70 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         """
         cls = rv.__class__
         if cls is dict or cls is list:
-            return self.json.response(rv)
+            # The provider makes a response_class (typed as Werkzeug's sansio Response by Flask).
+            return self.json.response(rv)  # type: ignore[return-value]
         if cls is str:
-            return self.response_class._from_text(rv)
+            return self.response_class._from_text(rv)  # type: ignore[arg-type]  # a str (cls is str)
         if isinstance(rv, self.response_class):
             return rv
-        status = headers = None
-        if isinstance(rv, tuple):
-            if len(rv) == 3:
-                rv, status, headers = rv
-            elif len(rv) == 2:
-                if isinstance(rv[1], (Headers, dict, tuple, list)):
-                    rv, headers = rv
+        body: Any = rv  # a body, or a tuple of one with its status and/or headers
+        status: Any = None
+        headers: Any = None
+        if isinstance(body, tuple):
+            if len(body) == 3:
+                body, status, headers = body
+            elif len(body) == 2:
+                if isinstance(body[1], (Headers, dict, tuple, list)):
+                    body, headers = body
                 else:
-                    rv, status = rv
+                    body, status = body
             else:
                 raise TypeError(
                     "The view function did not return a valid response tuple. The tuple must"
                     " have the form (body, status, headers), (body, status), or (body, headers)."
                 )
-        if rv is None:
+        if body is None:
             ctx = _cv_request.get(None) or _cv_websocket.get(None)
             endpoint = ctx.request_websocket.endpoint if ctx is not None else None
             raise TypeError(
                 f"The view function for {endpoint!r} did not return a valid response. The"
                 " function either returned None or ended without a return statement."
             )
-        if not isinstance(rv, self.response_class):
-            if isinstance(rv, (str, bytes, bytearray)):
-                rv = self.response_class(rv, status=status, headers=headers)
-                status = headers = None
-            elif isinstance(rv, (dict, list)):
-                rv = self.json.response(rv)
-            elif isinstance(rv, HTTPException):
-                rv = rv.get_response()
-            elif isinstance(rv, WerkzeugResponse):
-                pass
-            elif isinstance(rv, SansIOResponse) and hasattr(rv, "response"):
-                converted = self.response_class(rv.response, rv.status, rv.headers)
-                rv = converted
-            elif inspect.isasyncgen(rv) or inspect.isgenerator(rv) or hasattr(rv, "__aiter__") or (
-                hasattr(rv, "__iter__") and not isinstance(rv, (dict, list, tuple))
-            ):
-                rv = self.response_class(rv, status=status, headers=headers)
-                status = headers = None
-            else:
-                raise TypeError(
-                    "The view function did not return a valid response. The return type must be"
-                    " a string, dict, list, tuple with headers or status, Response instance,"
-                    f" or generator, but it was a {type(rv).__name__}."
-                )
+        response: ResponseTypes
+        if isinstance(body, self.response_class):
+            response = body
+        elif isinstance(body, (str, bytes, bytearray)):
+            response = self.response_class(body, status=status, headers=headers)
+            status = headers = None
+        elif isinstance(body, (dict, list)):
+            response = self.json.response(body)  # type: ignore[assignment]  # a response_class, as above
+        elif isinstance(body, HTTPException):
+            response = body.get_response()
+        elif isinstance(body, WerkzeugResponse):
+            response = body
+        elif isinstance(body, SansIOResponse) and hasattr(body, "response"):
+            response = self.response_class(body.response, body.status, body.headers)
+        elif inspect.isasyncgen(body) or inspect.isgenerator(body) or hasattr(body, "__aiter__") or (
+            hasattr(body, "__iter__") and not isinstance(body, (dict, list, tuple))
+        ):
+            response = self.response_class(body, status=status, headers=headers)
+            status = headers = None
+        else:
+            raise TypeError(
+                "The view function did not return a valid response. The return type must be"
+                " a string, dict, list, tuple with headers or status, Response instance,"
+                f" or generator, but it was a {type(body).__name__}."
+            )
         if status is not None:
             if isinstance(status, (bytes, bytearray)):
                 status = status.decode()
             if isinstance(status, str):
-                rv.status = status
+                response.status = status
             else:
-                rv.status_code = int(status)
+                response.status_code = int(status)
         if headers:
-            rv.headers.update(headers)
-        return rv
+            response.headers.update(headers)
+        return response
 
     def _from_werkzeug_response(self, rv: WerkzeugResponse) -> Response:
         body: Any = rv.get_data() if not rv.is_streamed else rv.response
@@ -618,7 +650,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     def _exception_response(self, error: HTTPException) -> Response:
         """The response for an HTTP error that no handler took."""
         if isinstance(error, RequestRedirect):
-            return self.redirect(error.new_url, error.code)  # type: ignore[return-value]
+            return self.redirect(error.new_url, error.code)
         if error.response is not None:
             inner = error.response
             if isinstance(inner, self.response_class):
@@ -629,14 +661,14 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
 
     def redirect(self, location: str, code: int = 302) -> Response:  # type: ignore[override]
         """A redirect response to ``location``."""
-        from werkzeug.utils import redirect as _redirect
-
-        return _redirect(location, code=code, Response=self.response_class)  # type: ignore[return-value]
+        # Werkzeug types Response as its own wrapper's class; any class built
+        # as Response(body, code, mimetype=...) with headers will do.
+        return _redirect(location, code=code, Response=self.response_class)  # type: ignore[arg-type, return-value]
 
     # ------------------------------------------------------------------
     # Errors
     # ------------------------------------------------------------------
-    async def handle_http_exception(self, error: HTTPException) -> Any:
+    async def handle_http_exception(self, error: HTTPException) -> HTTPException | ResponseReturnValue:
         """Find the handler for an HTTP error; return its value, or the error itself."""
         if error.code is None:
             return error
@@ -647,9 +679,9 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         handler = self._find_error_handler(error, blueprints)
         if handler is None:
             return error
-        return await self.ensure_async(handler)(error)
+        return await self.ensure_async(handler)(error)  # type: ignore[return-value]  # Flask's handler type
 
-    async def handle_user_exception(self, error: Exception) -> Any:
+    async def handle_user_exception(self, error: Exception) -> HTTPException | ResponseReturnValue:
         """Handle an error raised by a hook or view: HTTP errors by their code,
         others by class; re-raise what no handler takes."""
         if isinstance(error, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
@@ -664,7 +696,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
                 raise error
             finally:
                 del error, ctx  # the traceback holds this frame: no cycle through these
-        return await self.ensure_async(handler)(error)
+        return await self.ensure_async(handler)(error)  # type: ignore[return-value]  # Flask's handler type
 
     def _propagate_exceptions(self) -> bool:
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
@@ -689,12 +721,14 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         if handler is not None:
             try:
                 rv = await self.ensure_async(handler)(server_error)
-                return await self.finalize_request(rv, from_error_handler=True)
+                return await self.finalize_request(rv, from_error_handler=True)  # type: ignore[arg-type]  # as above
             except Exception as handler_error:
                 self.log_exception((type(handler_error), handler_error, handler_error.__traceback__))
         return await self.finalize_request(server_error, from_error_handler=True)
 
-    def log_exception(self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]) -> None:
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]
+    ) -> None:
         """Log an unhandled error with the request's path and method."""
         ctx = _cv_request.get(None) or _cv_websocket.get(None)
         if ctx is not None:
@@ -739,7 +773,7 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
     # ------------------------------------------------------------------
     def get_send_file_max_age(self, filename: str | None) -> int | None:
         """The Cache-Control max-age for a file: SEND_FILE_MAX_AGE_DEFAULT."""
-        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        value: timedelta | int | None = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
         if value is None:
             return None
         if isinstance(value, timedelta):
@@ -748,8 +782,6 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
 
     async def send_static_file(self, filename: str) -> Response:
         """Serve ``filename`` from the static folder."""
-        from .helpers import send_from_directory
-
         if not self.has_static_folder:
             raise RuntimeError("'static_folder' must be set to serve static_files.")
         max_age = self.get_send_file_max_age(filename)
@@ -762,8 +794,6 @@ class Quaver(QuaverScaffoldMixin, ServingMixin, AppSessionMixin, WebsocketDispat
         mode (writing too): ``async with await
         app.open_instance_resource("notes.txt", "w") as f: await f.write(text)``.
         Used in the same forms as ``open_resource``."""
-        from .scaffold import Resource
-
         return Resource(os.path.join(self.instance_path, resource), mode, encoding)
 
     # ------------------------------------------------------------------

@@ -18,10 +18,14 @@ from typing import Any, TypeVar
 
 from flask.sansio.scaffold import setupmethod
 
+from ._appview import AppView
 from .signals import got_background_exception, got_serving_exception
 from .typing import AfterServingCallable, BeforeServingCallable, WhileServingCallable
 from .utils import MustReloadError, caller_loop, observe_changes, restart
 from .watchdog import start_watchdog, stop_watchdog
+
+# Hypercorn's server (hypercorn.asyncio, its Config) is imported in the
+# functions that serve: an app run by another ASGI server never loads it.
 
 T = Callable[..., Any]
 T_before_serving = TypeVar("T_before_serving", bound=BeforeServingCallable)
@@ -29,12 +33,9 @@ T_after_serving = TypeVar("T_after_serving", bound=AfterServingCallable)
 T_while_serving = TypeVar("T_while_serving", bound=WhileServingCallable)
 
 
-class ServingMixin:
+class ServingMixin(AppView):
     """before_serving / while_serving / after_serving, background tasks, run()."""
 
-    config: Any
-    logger: Any
-    background_tasks: set[asyncio.Task[Any]]
     #: Set when shutdown starts: long-running tasks can watch it to stop in time.
     shutdown_event: asyncio.Event
 
@@ -197,8 +198,8 @@ class ServingMixin:
 
         config = HyperConfig()
         config.access_log_format = "%(h)s %(r)s %(s)s %(b)s %(D)s"
-        config.accesslog = self.logger  # type: ignore[attr-defined]
-        config.errorlog = self.logger  # type: ignore[attr-defined]
+        config.accesslog = self.logger
+        config.errorlog = self.logger
         if host.startswith(("unix:", "fd:")):
             config.bind = [host]
         else:
@@ -207,7 +208,9 @@ class ServingMixin:
         config.certfile = certfile
         config.keyfile = keyfile
         if debug is not None:
-            self.debug = debug  # type: ignore[attr-defined]
+            self.debug = debug
+        # The app is an ASGI callable (Quaver.__call__), its scope a plain dict
+        # where Hypercorn types each kind of scope.
         return serve(self, config, shutdown_trigger=shutdown_trigger)  # type: ignore[arg-type]
 
 
@@ -301,8 +304,8 @@ def serve_until_stopped(
         raise SystemExit(1) from None
     except LifespanFailureError as failure:  # the app logged its error with the traceback already
         stage = "start-up" if "in startup" in str(failure) else "shutdown"
-        error = failure.__context__ or failure  # raised while handle_lifespan handled the app's error
-        print(f" * The app failed in {stage}: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        cause = failure.__context__ or failure  # raised while handle_lifespan handled the app's error
+        print(f" * The app failed in {stage}: {type(cause).__name__}: {cause}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
     if changed is not None:
         _restart(changed)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from ._appview import AppView
 from .ctx import WebsocketContext
 from .globals import _cv_websocket
 from .sessions import SecureCookieSessionInterface
@@ -16,12 +17,12 @@ if TYPE_CHECKING:
     from .wrappers import Response
 
 
-class WebsocketDispatchMixin:
+class WebsocketDispatchMixin(AppView):
     """The websocket half of the app's dispatch; the HTTP half is in app.py."""
 
     async def handle_websocket(self, websocket: Any) -> Response | None:
         """Handle one websocket fully; return a response if the handler refused it."""
-        ctx = WebsocketContext(self, websocket)
+        ctx = WebsocketContext(self, websocket)  # type: ignore[arg-type]  # self is the Quaver app (a base of it)
         await ctx.push()
         error: BaseException | None = None
         try:
@@ -94,7 +95,9 @@ class WebsocketDispatchMixin:
             self.raise_routing_exception(websocket)
         return await self._plan_of(ctx, True).view(**websocket.view_args)
 
-    async def postprocess_websocket(self, response: Response | None, ctx: WebsocketContext | None = None) -> Any:
+    async def postprocess_websocket(
+        self, response: Response | None, ctx: WebsocketContext | None = None
+    ) -> Response | None:
         """Pass ``response`` (None once the websocket was accepted) through the
         after_this_websocket functions and the after_websocket hooks, save the
         session, and return what the hooks returned."""
