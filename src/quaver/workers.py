@@ -19,13 +19,17 @@ import sys
 from collections.abc import Callable
 from multiprocessing import get_context
 from multiprocessing.connection import wait
-from typing import Any
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from .serving import hypercorn_config, serve_until_stopped
 
+if TYPE_CHECKING:
+    from .app import Quaver
+
 
 def run_workers(
-    load_app: Callable[[], Any],
+    load_app: Callable[[], Quaver],
     workers: int,
     host: str = "127.0.0.1",
     port: int = 5000,
@@ -59,7 +63,7 @@ def run_workers(
     ]
     signals: list[int] = []
 
-    def on_signal(number: int, frame: Any) -> None:
+    def on_signal(number: int, frame: FrameType | None) -> None:
         signals.append(number)
         for process in processes:  # the first: graceful; the second: at once
             if process.pid is not None and process.exitcode is None:
@@ -96,7 +100,11 @@ def run_workers(
 
 
 def _worker(
-    load_app: Callable[[], Any], listener: socket.socket, debug: bool | None, certfile: str | None, keyfile: str | None
+    load_app: Callable[[], Quaver],
+    listener: socket.socket,
+    debug: bool | None,
+    certfile: str | None,
+    keyfile: str | None,
 ) -> None:
     """One worker: load the app, then serve it on the shared socket until a signal."""
     os.setpgid(0, 0)  # a Ctrl-C in the terminal reaches the supervisor only, which passes it on
