@@ -25,6 +25,7 @@ T_websocket = TypeVar("T_websocket", bound=WebsocketCallable)
 T_before_websocket = TypeVar("T_before_websocket", bound=BeforeWebsocketCallable)
 T_after_websocket = TypeVar("T_after_websocket", bound=AfterWebsocketCallable)
 T_teardown = TypeVar("T_teardown", bound=TeardownCallable)
+_R = TypeVar("_R")
 
 
 class AsyncFile:
@@ -39,7 +40,7 @@ class AsyncFile:
     def __init__(self, file: IO[Any]) -> None:
         self.file = file
 
-    async def _run(self, func: Callable[..., Any], *args: Any) -> Any:
+    async def _run(self, func: Callable[..., _R], *args: Any) -> _R:
         return await asyncio.get_running_loop().run_in_executor(None, func, *args)
 
     async def read(self, size: int = -1) -> Any:
@@ -149,7 +150,7 @@ class QuaverScaffoldMixin:
 
     _static_folder: str | None
 
-    @property  # type: ignore[override]
+    @property
     def static_folder(self) -> Path | None:
         """The absolute path of the static folder, or None if there is none:
         a ``Path``, so ``app.static_folder / "video.mp4"`` names a file in it."""

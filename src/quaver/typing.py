@@ -50,11 +50,11 @@ ResponseValue = Union[
     Iterator[str],
 ]
 # Bodies Response() itself takes (the async iterables are streamed).
-ResponseBody = Union[str, bytes, dict[str, Any], list[Any], Iterable[Any], AsyncIterable[Any]]
+ResponseBody = str | bytes | dict[str, Any] | list[Any] | Iterable[Any] | AsyncIterable[Any]
 StatusCode = int
 
 HeaderName = str
-HeaderValue = Union[str, list[str], tuple[str, ...]]
+HeaderValue = str | list[str] | tuple[str, ...]
 HeadersValue = Union[
     "Headers",
     Mapping[HeaderName, HeaderValue],
@@ -62,54 +62,54 @@ HeadersValue = Union[
 ]
 
 # A view's return value: a body, optionally with a status and/or headers.
-ResponseReturnValue = Union[
-    ResponseValue,
-    tuple[ResponseValue, HeadersValue],
-    tuple[ResponseValue, StatusCode],
-    tuple[ResponseValue, StatusCode, HeadersValue],
-]
+ResponseReturnValue = (
+    ResponseValue
+    | tuple[ResponseValue, HeadersValue]
+    | tuple[ResponseValue, StatusCode]
+    | tuple[ResponseValue, StatusCode, HeadersValue]
+)
 
 # The response objects the after-request hooks are given and give back.
 ResponseTypes = Union["Response", "WerkzeugResponse"]
 
 # The key of the app's registrations (None) or of a blueprint's (its name).
-AppOrBlueprintKey = Union[str, None]
+AppOrBlueprintKey = str | None
 
 # Views and hooks: each may be a plain function or a coroutine function.
-RouteCallable = Union[Callable[..., ResponseReturnValue], Callable[..., Awaitable[ResponseReturnValue]]]
-WebsocketCallable = Union[
-    Callable[..., ResponseReturnValue | None],
-    Callable[..., Awaitable[ResponseReturnValue | None]],
-]
-BeforeRequestCallable = Union[
-    Callable[[], ResponseReturnValue | None],
-    Callable[[], Awaitable[ResponseReturnValue | None]],
-]
+RouteCallable = Callable[..., ResponseReturnValue] | Callable[..., Awaitable[ResponseReturnValue]]
+WebsocketCallable = (
+    Callable[..., ResponseReturnValue | None]
+    | Callable[..., Awaitable[ResponseReturnValue | None]]
+)
+BeforeRequestCallable = (
+    Callable[[], ResponseReturnValue | None]
+    | Callable[[], Awaitable[ResponseReturnValue | None]]
+)
 BeforeWebsocketCallable = BeforeRequestCallable
-AfterRequestCallable = Union[
-    Callable[[ResponseTypes], ResponseTypes],
-    Callable[[ResponseTypes], Awaitable[ResponseTypes]],
-]
-AfterWebsocketCallable = Union[
-    Callable[[ResponseTypes | None], ResponseTypes | None],
-    Callable[[ResponseTypes | None], Awaitable[ResponseTypes | None]],
-]
-TeardownCallable = Union[
-    Callable[[BaseException | None], None],
-    Callable[[BaseException | None], Awaitable[None]],
-]
-ErrorHandlerCallable = Union[
-    Callable[[Any], ResponseReturnValue],
-    Callable[[Any], Awaitable[ResponseReturnValue]],
-]
-BeforeServingCallable = Union[Callable[[], None], Callable[[], Awaitable[None]]]
+AfterRequestCallable = (
+    Callable[[ResponseTypes], ResponseTypes]
+    | Callable[[ResponseTypes], Awaitable[ResponseTypes]]
+)
+AfterWebsocketCallable = (
+    Callable[[ResponseTypes | None], ResponseTypes | None]
+    | Callable[[ResponseTypes | None], Awaitable[ResponseTypes | None]]
+)
+TeardownCallable = (
+    Callable[[BaseException | None], None]
+    | Callable[[BaseException | None], Awaitable[None]]
+)
+ErrorHandlerCallable = (
+    Callable[[Any], ResponseReturnValue]
+    | Callable[[Any], Awaitable[ResponseReturnValue]]
+)
+BeforeServingCallable = Callable[[], None] | Callable[[], Awaitable[None]]
 AfterServingCallable = BeforeServingCallable
 WhileServingCallable = Callable[[], AsyncGenerator[None, None]]
 ShellContextProcessorCallable = Callable[[], dict[str, Any]]
-TemplateContextProcessorCallable = Union[
-    Callable[[], dict[str, Any]],
-    Callable[[], Awaitable[dict[str, Any]]],
-]
+TemplateContextProcessorCallable = (
+    Callable[[], dict[str, Any]]
+    | Callable[[], Awaitable[dict[str, Any]]]
+)
 TemplateFilterCallable = Callable[[Any], Any]
 TemplateGlobalCallable = Callable[[Any], Any]
 TemplateTestCallable = Callable[[Any], bool]

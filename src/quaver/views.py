@@ -8,10 +8,13 @@ sync view functions do).
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from .globals import current_app, request
 from .utils import is_coroutine_function
+
+if TYPE_CHECKING:
+    from .typing import ResponseReturnValue, RouteCallable
 
 __all__ = ("HTTP_METHOD_NAMES", "MethodView", "View")
 
@@ -21,15 +24,18 @@ HTTP_METHOD_NAMES = frozenset({"get", "post", "put", "patch", "delete", "head", 
 http_method_funcs = HTTP_METHOD_NAMES
 
 
-async def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
+async def _call(func: Callable[..., Any], kwargs: dict[str, Any]) -> ResponseReturnValue:
     """Await ``func(**kwargs)``; a sync ``func`` runs in the thread pool.
 
     Not ``app.ensure_async``: that caches by function, and a bound method of
     a fresh instance per request would fill the cache.
     """
+    result: ResponseReturnValue
     if is_coroutine_function(func):
-        return await func(**kwargs)
-    return await current_app.sync_to_async(func)(**kwargs)
+        result = await func(**kwargs)
+    else:
+        result = await current_app.sync_to_async(func)(**kwargs)
+    return result
 
 
 class View:
@@ -51,28 +57,28 @@ class View:
     decorators: ClassVar[list[Callable[..., Any]]] = []
     init_every_request: ClassVar[bool] = True
 
-    async def dispatch_request(self, **kwargs: Any) -> Any:
+    async def dispatch_request(self, **kwargs: Any) -> ResponseReturnValue:
         """Handle the request, with the URL's variables as keyword arguments;
         return what a view function would. An override may be a plain ``def``
         (run in the thread pool) or ``async def``."""
         raise NotImplementedError(f"{type(self).__name__} must define 'dispatch_request'.")
 
     @classmethod
-    def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> Callable[..., Any]:
+    def as_view(cls, name: str, *class_args: Any, **class_kwargs: Any) -> RouteCallable:
         """The view function for this class, registered under endpoint ``name``.
 
         ``class_args`` and ``class_kwargs`` go to the class's constructor.
         """
         if cls.init_every_request:
 
-            async def view(**kwargs: Any) -> Any:
+            async def view(**kwargs: Any) -> ResponseReturnValue:
                 instance = view.view_class(*class_args, **class_kwargs)  # type: ignore[attr-defined]
                 return await _call(instance.dispatch_request, kwargs)
 
         else:
             shared = cls(*class_args, **class_kwargs)
 
-            async def view(**kwargs: Any) -> Any:
+            async def view(**kwargs: Any) -> ResponseReturnValue:
                 return await _call(shared.dispatch_request, kwargs)
 
         view.view_class = cls  # type: ignore[attr-defined]
@@ -86,7 +92,8 @@ class View:
         result.view_class = cls
         result.methods = cls.methods
         result.provide_automatic_options = cls.provide_automatic_options
-        return result
+        made: RouteCallable = result
+        return made
 
 
 def _describe(func: Any, cls: type, name: str) -> None:
@@ -113,7 +120,7 @@ class MethodView(View):
         if methods:
             cls.methods = methods
 
-    async def dispatch_request(self, **kwargs: Any) -> Any:
+    async def dispatch_request(self, **kwargs: Any) -> ResponseReturnValue:
         method = request.method
         handler = getattr(self, method.lower(), None)
         if handler is None and method == "HEAD":

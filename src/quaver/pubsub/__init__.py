@@ -32,13 +32,13 @@ serves (``while_serving``). Semantics are the same on every backend:
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
+from . import memory, postgres, redis
 from .base import (
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_QUEUE_SIZE,
@@ -283,7 +283,14 @@ class Subscription:
             self._waiter.set_result(None)
 
 
+#: base.BACKENDS' module names -> the factory of each module's backend (a backend's
+#: driver is imported when one is made, so only the one in use is loaded).
+_FACTORIES: dict[str, Callable[[str], Backend]] = {
+    "memory": memory.make_backend,
+    "postgres": postgres.make_backend,
+    "redis": redis.make_backend,
+}
+
+
 def _make_backend(url: str) -> Backend:
-    module = importlib.import_module(f"{__name__}.{backend_module(url)}")
-    backend: Backend = module.make_backend(url)
-    return backend
+    return _FACTORIES[backend_module(url)](url)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
-
-import asyncpg
+from typing import TYPE_CHECKING, Any
 
 from ..utils import cancel_tasks
 from .base import Deliver, PublishError
+
+if TYPE_CHECKING:
+    import asyncpg
 
 logger = logging.getLogger("quaver.pubsub")
 #: Seconds to wait for a connection to the server.
@@ -24,11 +25,18 @@ CONNECT_TIMEOUT = 2.0
 #: Seconds between checks that an idle listening connection is alive.
 HEALTH_CHECK_INTERVAL = 5.0
 RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1.0)
-_ERRORS = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 
 
 class PostgresBackend:
     def __init__(self, url: str) -> None:
+        # asyncpg is the pubsub extra's optional dependency: loaded once a postgresql:// URL is used.
+        import asyncpg
+
+        self._asyncpg = asyncpg
+        #: What a lost or refusing server raises.
+        self._errors: tuple[type[Exception], ...] = (
+            OSError, asyncpg.PostgresError, asyncpg.InterfaceError
+        )
         self.url = url
         self.connected = False
         self._channels: set[str] = set()
@@ -44,7 +52,7 @@ class PostgresBackend:
         self._deliver = deliver
         # min_size=0: nothing is connected until a publish, so a server that
         # is down at start-up is no error; closed connections are replaced.
-        self._pool = await asyncpg.create_pool(
+        self._pool = await self._asyncpg.create_pool(
             self.url, min_size=0, max_size=4, timeout=CONNECT_TIMEOUT, command_timeout=CONNECT_TIMEOUT * 2
         )
         self._task = asyncio.create_task(self._listen(), name="quaver.pubsub postgres listener")
@@ -67,7 +75,7 @@ class PostgresBackend:
         assert self._pool is not None
         try:
             await self._pool.execute("SELECT pg_notify($1, $2)", channel, payload)
-        except _ERRORS as error:
+        except self._errors as error:
             raise PublishError(f"PostgreSQL is unavailable: {error or type(error).__name__}") from None
 
     async def listen(self, channel: str) -> None:
@@ -76,7 +84,7 @@ class PostgresBackend:
             if self._connection is not None and not self._connection.is_closed():
                 try:
                     await self._connection.add_listener(channel, self._notified)
-                except _ERRORS:
+                except self._errors:
                     pass  # the listener reconnects and LISTENs again
 
     async def unlisten(self, channel: str) -> None:
@@ -85,7 +93,7 @@ class PostgresBackend:
             if self._connection is not None and not self._connection.is_closed():
                 try:
                     await self._connection.remove_listener(channel, self._notified)
-                except _ERRORS:
+                except self._errors:
                     pass
 
     def _notified(self, connection: Any, pid: int, channel: str, payload: str) -> None:
@@ -98,8 +106,9 @@ class PostgresBackend:
             lost = asyncio.Event()
             connection: asyncpg.Connection | None = None
             try:
-                connection = await asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
-                connection.add_termination_listener(lambda _connection: lost.set())
+                connection = await self._asyncpg.connect(self.url, timeout=CONNECT_TIMEOUT)
+                # This attempt's event: a late call from an old connection must not end the next attempt.
+                connection.add_termination_listener(lambda _connection, lost=lost: lost.set())
                 async with self._lock:
                     for channel in list(self._channels):
                         await connection.add_listener(channel, self._notified)
@@ -117,7 +126,7 @@ class PostgresBackend:
                         async with self._lock:
                             await connection.execute("SELECT 1", timeout=CONNECT_TIMEOUT)
                 raise ConnectionError("the server closed the connection")
-            except (*_ERRORS, ConnectionError) as error:
+            except self._errors as error:  # ConnectionError among them (an OSError)
                 if self.connected or not self._failures:
                     logger.warning(f"Lost PostgreSQL ({error or type(error).__name__}): reconnecting.")
                 self._failures += 1

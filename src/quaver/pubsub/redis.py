@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-
-import redis.asyncio as aioredis
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import RedisError
+from typing import TYPE_CHECKING
 
 from ..utils import cancel_tasks
 from .base import Deliver, InvalidURL, PublishError
+
+if TYPE_CHECKING:
+    import redis.asyncio as aioredis
 
 logger = logging.getLogger("quaver.pubsub")
 #: Seconds to wait for a connection to the broker.
@@ -29,6 +28,14 @@ RECONNECT_DELAYS = (0.1, 0.2, 0.5, 1.0)
 
 class RedisBackend:
     def __init__(self, url: str) -> None:
+        # redis-py is the pubsub extra's optional dependency: loaded once a redis:// URL is used.
+        import redis.asyncio as aioredis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+        from redis.exceptions import RedisError
+
+        #: What a lost or refusing broker raises.
+        self._errors: tuple[type[Exception], ...] = (RedisError, OSError)
         try:
             self._client = aioredis.Redis.from_url(
                 url,
@@ -62,7 +69,7 @@ class RedisBackend:
     async def publish(self, channel: str, payload: str) -> None:
         try:
             await self._client.publish(channel, payload)
-        except (RedisError, OSError) as error:
+        except self._errors as error:
             raise PublishError(f"Redis is unavailable: {error}") from None
 
     async def listen(self, channel: str) -> None:
@@ -75,7 +82,7 @@ class RedisBackend:
             if not self._failures:  # not known to be down: wait until what is published reaches us
                 async with asyncio.timeout(CONNECT_TIMEOUT):
                     await confirmed.wait()
-        except (RedisError, OSError, TimeoutError):
+        except self._errors:  # TimeoutError among them (an OSError)
             pass  # the listener reconnects and subscribes again
 
     async def unlisten(self, channel: str) -> None:
@@ -86,7 +93,7 @@ class RedisBackend:
         if self._pubsub is not None:
             try:
                 await self._pubsub.unsubscribe(channel)
-            except (RedisError, OSError):
+            except self._errors:
                 pass
 
     async def _listen(self) -> None:
@@ -122,7 +129,7 @@ class RedisBackend:
                         event = self._confirmed.get(channel)
                         if event is not None:
                             event.set()
-            except (RedisError, OSError) as error:
+            except self._errors as error:
                 if self.connected or not self._failures:
                     logger.warning(f"Lost Redis ({error}): reconnecting.")
                 self.connected = False
@@ -132,8 +139,8 @@ class RedisBackend:
                 for event in self._confirmed.values():
                     event.clear()
                 try:
-                    await pubsub.aclose()
-                except (RedisError, OSError):
+                    await pubsub.aclose()  # type: ignore[no-untyped-call]  # unannotated in redis-py
+                except self._errors:
                     pass
             if self._failures:
                 await asyncio.sleep(RECONNECT_DELAYS[min(self._failures, len(RECONNECT_DELAYS)) - 1])
