@@ -8,7 +8,6 @@ import os
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime, timedelta
-from http.cookiejar import CookieJar
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Protocol, Union
 
@@ -27,6 +26,7 @@ if TYPE_CHECKING:
     from .app import Quaver
     from .datastructures import FileStorage
     from .sessions import SessionMixin
+    from .testing.cookies import CookieJar
     from .wrappers.response import Response
 
 # The raw ASGI contract, as the adapter and the test clients see it.
