@@ -4,6 +4,7 @@ once subscribed) and POST /publish that publishes its JSON body:
 
     python bench/broadcast/servers.py quaver URL PORT        # quaver.pubsub, app.run (Hypercorn)
     python bench/broadcast/servers.py starlette URL PORT     # Starlette + encode's broadcaster, Hypercorn
+    python bench/broadcast/servers.py bare URL PORT          # /idle only: a bare ASGI callable, Hypercorn's floor
 
 The Starlette one runs in a venv holding starlette, broadcaster, hypercorn,
 redis and asyncpg (see run.py). Both print "serving" when they listen.
@@ -93,6 +94,24 @@ def starlette_app(url: str):  # noqa: ANN201
     return Starlette(routes=routes, lifespan=lifespan)
 
 
+async def bare_app(scope, receive, send) -> None:  # noqa: ANN001
+    """Accepts a websocket and waits for it to close: what Hypercorn itself holds per socket."""
+    if scope["type"] == "lifespan":
+        while True:
+            message = await receive()
+            await send({"type": message["type"] + ".complete"})
+            if message["type"] == "lifespan.shutdown":
+                return
+    if scope["type"] != "websocket":
+        await send({"type": "http.response.start", "status": 404, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+        return
+    await receive()  # websocket.connect
+    await send({"type": "websocket.accept"})
+    while (await receive())["type"] != "websocket.disconnect":
+        pass
+
+
 def main() -> None:
     framework, url, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
     if framework == "quaver":
@@ -107,7 +126,7 @@ def main() -> None:
     config.bind = [f"127.0.0.1:{port}"]
     config.accesslog = None
     print("serving", flush=True)
-    asyncio.run(serve(starlette_app(url), config))
+    asyncio.run(serve(bare_app if framework == "bare" else starlette_app(url), config))
 
 
 if __name__ == "__main__":

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections import deque
+from collections.abc import Awaitable, Callable
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +17,11 @@ from werkzeug.exceptions import ClientDisconnected
 from werkzeug.urls import iri_to_uri
 
 from .ctx import RequestContext
+from .debug import traceback_response
 from .signals import websocket_received, websocket_sent
 from .utils import CLIENT_LEFT
 from .wrappers.response import FileBody
-from .wrappers.websocket import WebsocketDisconnected, close_message
+from .wrappers.websocket import Inbox, WebsocketDisconnected, close_message
 
 if TYPE_CHECKING:
     from .app import Quaver
@@ -60,7 +62,6 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
         await ctx.pop(exc)
         if isinstance(exc, Exception):
             if app.debug:
-                from .debug import traceback_response
 
                 await send_response(app, request, await traceback_response(exc, app.response_class), send)
             else:
@@ -164,7 +165,8 @@ def _body_is_whole(request: Any) -> bool | None:
     Content-Length: a GET, mostly). False otherwise."""
     body = request._body
     if body is not None:
-        return body._complete
+        complete: bool = body._complete
+        return complete
     known = request.__dict__
     if "content_length" not in known:
         request._scan_entity_headers()
@@ -188,7 +190,7 @@ class _Handoff:
     __slots__ = ("raw", "messages", "taking", "waiter")
 
     def __init__(self, request: Any) -> None:
-        self.raw = request._receive
+        self.raw: Callable[[], Awaitable[dict[str, Any]]] = request._receive
         self.messages: deque[dict[str, Any]] = deque()
         self.taking = True
         self.waiter: asyncio.Future[None] | None = None
@@ -334,7 +336,8 @@ async def send_response(app: Quaver, request: Any, response: Response, send: Any
         await send({"type": "http.response.body", "body": b""})
         return
     if body.__class__ is FileBody:
-        if body.path is not None and body.is_whole and "http.response.pathsend" in (request.scope.get("extensions") or ()):
+        extensions = request.scope.get("extensions") or ()
+        if body.path is not None and body.is_whole and "http.response.pathsend" in extensions:
             await send(start)
             await send({"type": "http.response.pathsend", "path": body.path})
             return
@@ -412,7 +415,6 @@ async def _stream_failed(app: Quaver, request: Any, error: Exception, started: b
     The error is logged, or raised on when propagating (testing, debug)."""
     if not started:
         if app.debug:
-            from .debug import traceback_response
 
             await send_response(app, request, await traceback_response(error, app.response_class), send)
         else:
@@ -451,16 +453,27 @@ async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send
 
 
 async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Serve one websocket: the handler runs in its own task while a reader
-    task takes messages from the client, so that a disconnect (or a message
-    over WEBSOCKET_MAX_MESSAGE_SIZE) cancels the handler wherever it waits."""
+    """Serve one websocket. The handler runs in this task while a reader task
+    takes messages from the client, so that a disconnect (or a message over
+    WEBSOCKET_MAX_MESSAGE_SIZE) cancels the handler wherever it waits, as a
+    client leaving cancels an HTTP handler (``_finish_watching``)."""
     message = await receive()
     if message["type"] != "websocket.connect":
         return
     websocket = app.websocket_class.from_scope(scope)
     websocket._config = app.config
     websocket.json_module = app.json
-    queue: asyncio.Queue[str | bytes] = asyncio.Queue(maxsize=64)  # a client sending faster waits
+    inbox = Inbox()  # a client sending faster than the handler reads waits
+    task = asyncio.current_task()
+    assert task is not None  # servers run each connection in a task
+    left = over = False
+
+    def leave() -> None:
+        """The client is gone: cancel the handler, unless it has finished."""
+        nonlocal left
+        if not (left or over or websocket._handler_finished):
+            left = True
+            task.cancel()
 
     async def send_to_client(event: dict[str, Any]) -> None:
         if websocket_sent.receivers and event["type"] == "websocket.send":
@@ -470,35 +483,32 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
             await send(event)
         except OSError:  # the server found the client gone before the reader did (Uvicorn does)
             websocket.closed = True
-            if not websocket._handler_finished:
-                handler.cancel()
+            leave()
             await asyncio.sleep(0)  # where the handler itself sent, it is cancelled right here
 
-    websocket._bind_asgi(queue.get, send_to_client)
+    websocket._bind_asgi(inbox.get, send_to_client)
+    max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
+    reader = asyncio.get_running_loop().create_task(_read_websocket(app, websocket, receive, inbox, max_size, leave))
     try:
-        loop = asyncio.get_running_loop()
-        handler = loop.create_task(app.handle_websocket(websocket))
-        max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
-        reader = loop.create_task(_read_websocket(app, websocket, receive, queue, max_size, handler))
         try:
-            await asyncio.wait((handler, reader), return_when=asyncio.FIRST_COMPLETED)
-        except asyncio.CancelledError:  # the server is stopping
-            handler.cancel()
-            raise
-        finally:
-            reader.cancel()
-            await asyncio.wait((handler, reader))
-        if not reader.cancelled() and reader.exception() is not None:
-            raise reader.exception()  # type: ignore[misc]
-        if handler.cancelled():
-            return
-        error = handler.exception()
-        if error is not None:  # only when propagating (testing, debug)
+            response = await app.handle_websocket(websocket)
+        except asyncio.CancelledError:
+            if not left or task.uncancel() > 0:  # the server is stopping
+                raise
+            response = None
+        except Exception:  # only when propagating (testing, debug)
             if websocket.accepted:
                 await websocket.close(1011)
-            raise error  # before the handshake, the server answers 500
-        response = handler.result()
-        if websocket.closed:
+            raise  # before the handshake, the server answers 500
+        else:
+            if left:  # the handler caught the cancellation and returned anyway
+                task.uncancel()
+        over = True
+        reader.cancel()
+        await asyncio.wait((reader,))
+        if not reader.cancelled() and reader.exception() is not None:
+            raise reader.exception()  # type: ignore[misc]
+        if websocket.closed or left:
             return
         if not websocket.accepted:
             await _reject_websocket(app, scope, send, response)
@@ -506,8 +516,11 @@ async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, sen
             code = 1011 if response is not None and response.status_code >= 500 else 1000
             await websocket.close(code)
     finally:
+        over = True
+        if not reader.done():
+            reader.cancel()
         # The connection is over: unbind send_to_client, which refers to the
-        # websocket (a cycle), and to the handler task, whose CancelledError's
+        # websocket (a cycle), and to this task, whose CancelledError's
         # traceback refers to the websocket (another). Either would keep the
         # server's connection, compression buffers and all, until the next
         # full garbage collection.
@@ -522,12 +535,13 @@ async def _read_websocket(
     app: Quaver,
     websocket: Any,
     receive: Any,
-    queue: asyncio.Queue[Any],
+    inbox: Inbox,
     max_size: int | None,
-    handler: asyncio.Task[Any],
+    leave: Callable[[], None],
 ) -> None:
-    """Move messages from the client to the handler's queue; once the client
-    leaves (or sends too much) cancel the handler, before it can run again."""
+    """Move messages from the client to the handler's inbox; once the client
+    leaves (or sends too much, or the server fails) ``leave()`` cancels the
+    handler, before it can run again."""
     try:
         while True:
             message = await receive()
@@ -544,14 +558,13 @@ async def _read_websocket(
                     return
                 if websocket_received.receivers:
                     await websocket_received.send_async(data, _sync_wrapper=app.ensure_async)
-                await queue.put(data)
+                await inbox.put(data)
             elif kind == "websocket.disconnect":
                 websocket.closed = True
                 websocket.close_code = message.get("code", 1005)
                 return
     finally:
-        if not websocket._handler_finished:
-            handler.cancel()
+        leave()
 
 
 async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, response: Any) -> None:

@@ -56,13 +56,15 @@ class Websocket(BaseRequestWebsocket):
         self._reset(receive, None)
         self._callbacks: tuple[Any, Any, Any] | None = (send, accept, close)
 
-    def _bind_asgi(self, receive: Callable[[], Awaitable[str | bytes]], asgi_send: Callable[[Any], Awaitable[None]]) -> None:
+    def _bind_asgi(
+        self, receive: Callable[[], Awaitable[str | bytes]], asgi_send: Callable[[Any], Awaitable[None]]
+    ) -> None:
         """Connect to a server: ``receive()`` gives the next message's data,
         ``asgi_send`` takes ASGI messages."""
         self._reset(receive, asgi_send)
         self._callbacks = None
 
-    def _reset(self, receive: Any, asgi_send: Any) -> None:
+    def _reset(self, receive: Callable[[], Awaitable[str | bytes]], asgi_send: Any) -> None:
         self.method = "GET"
         self._receive = receive
         self._asgi_send = asgi_send
@@ -76,6 +78,7 @@ class Websocket(BaseRequestWebsocket):
         #: on (error handlers, after and teardown hooks) a client leaving no
         #: longer cancels anything.
         self._handler_finished = False
+        self._sends = 0
 
     @property
     def requested_subprotocols(self) -> list[str]:
@@ -118,9 +121,13 @@ class Websocket(BaseRequestWebsocket):
             await self.accept()
         if self.closed:
             raise WebsocketDisconnected(self.close_code or 1000)
-        # Let other tasks run, so a handler sending in a tight loop still
-        # notices the client leaving (the reader has to run to see it).
-        await asyncio.sleep(0)
+        # Every 16th send, let other tasks run, so that a handler sending in a
+        # tight loop still notices the client leaving (the reader has to run
+        # to see it): servers' send rarely waits. Not on every send: that
+        # would double the event loop's work for a broadcast.
+        self._sends += 1
+        if not self._sends & 15:
+            await asyncio.sleep(0)
         if self._callbacks is not None:
             await self._callbacks[0](data)
         elif isinstance(data, str):
@@ -153,6 +160,64 @@ class Websocket(BaseRequestWebsocket):
         await self._asgi_send(close_message(self.scope, code, reason))
 
 
+class Inbox:
+    """The messages a client sent that the handler has not received yet, in
+    order: the ASGI adapter's reader ``put``s them, ``Websocket.receive``
+    ``get``s them. Bounded: once ``size`` are waiting, ``put`` waits, so a
+    client sending faster than the handler reads is held back by TCP.
+
+    Lighter than ``asyncio.Queue`` (which holds three deques and an Event,
+    about 3 KiB): an idle websocket holds one of these, an empty list and
+    at most one waiting future.
+    """
+
+    __slots__ = ("_items", "_getter", "_putter", "_size")
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: list[str | bytes] = []
+        self._getter: asyncio.Future[str | bytes] | None = None
+        self._putter: asyncio.Future[None] | None = None
+        self._size = size
+
+    async def put(self, data: str | bytes) -> None:
+        """Hand ``data`` to the handler, waiting while ``size`` messages wait."""
+        getter = self._getter
+        if getter is not None:
+            self._getter = None
+            if not getter.done():  # a getter waits only while nothing is queued
+                getter.set_result(data)
+                return
+        while len(self._items) >= self._size:
+            putter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._putter = putter
+            try:
+                await putter
+            finally:
+                self._putter = None
+        self._items.append(data)
+
+    async def get(self) -> str | bytes:
+        """The next message, waiting for one if none is queued."""
+        items = self._items
+        if items:
+            data = items.pop(0)
+            putter = self._putter
+            if putter is not None and not putter.done():
+                putter.set_result(None)
+            return data
+        getter: asyncio.Future[str | bytes] = asyncio.get_running_loop().create_future()
+        self._getter = getter
+        try:
+            return await getter
+        except asyncio.CancelledError:  # e.g. a wait_for timing out just as a message came: keep it
+            if getter.done() and not getter.cancelled():
+                items.insert(0, getter.result())
+            raise
+        finally:
+            if self._getter is getter:  # cancelled while waiting
+                self._getter = None
+
+
 def close_message(scope: dict[str, Any], code: int, reason: str = "") -> dict[str, Any]:
     """The ``websocket.close`` message; its ``reason`` only to a server of ASGI 2.3 or later."""
     if spec_version(scope) >= (2, 3):
@@ -160,4 +225,4 @@ def close_message(scope: dict[str, Any], code: int, reason: str = "") -> dict[st
     return {"type": "websocket.close", "code": code}
 
 
-__all__ = ("Websocket", "WebsocketDisconnected")
+__all__ = ("Inbox", "Websocket", "WebsocketDisconnected")
