@@ -23,8 +23,8 @@ if TYPE_CHECKING:
     from flask.sansio.app import App
     from werkzeug.exceptions import HTTPException
 
-    from .app import _Plan
     from .ctx import AppContext, RequestContext, WebsocketContext
+    from .dispatch import _Plan
     from .routing import QuaverMap
     from .scaffold import QuaverScaffoldMixin
     from .sessions import AppSessionMixin, SessionInterface
@@ -75,6 +75,7 @@ if TYPE_CHECKING:
         ) -> Response: ...
 
         async def handle_user_exception(self, error: Exception) -> HTTPException | ResponseReturnValue: ...
+        async def handle_exception(self, error: Exception) -> Response: ...
         def _propagate_exceptions(self) -> bool: ...
         def log_exception(
             self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]

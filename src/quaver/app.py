@@ -1,10 +1,11 @@
 """The Quaver application: registration (Flask's) and request dispatch (ours).
 
 Registration comes from ``flask.sansio.App``, so routes, blueprints, hooks
-and error handlers behave exactly as in Flask. Dispatch is written for the
-hot path: what a request needs from the registrations (its hooks, in order,
-already wrapped for async) is computed once per endpoint and kept in a
-``_Plan``.
+and error handlers behave exactly as in Flask. ``Quaver`` is assembled here
+from its parts: HTTP dispatch (dispatch.py), websocket dispatch
+(websockets.py), error handling (errors.py) and serving (serving.py); this
+module holds the rest: configuration, templates, contexts, URL building,
+making responses, files, testing and the ASGI entry point.
 """
 
 from __future__ import annotations
@@ -12,22 +13,16 @@ from __future__ import annotations
 import asyncio
 import inspect
 import os
-import sys
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import timedelta
-from types import TracebackType
-from typing import Any, NoReturn, ParamSpec, TypeVar, overload
+from typing import Any, ParamSpec, TypeVar, overload
 from urllib.parse import quote as _url_quote
 
 from flask import Flask
 from flask.sansio.app import App, T_shell_context_processor, T_template_filter, T_template_global, T_template_test  # noqa: F401
 from werkzeug.datastructures import Headers, ImmutableDict
-from werkzeug.exceptions import (
-    BadRequestKeyError,
-    HTTPException,
-    InternalServerError,
-)
-from werkzeug.routing import BuildError, MapAdapter, RequestRedirect, RoutingException
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BuildError, MapAdapter, RequestRedirect
 from werkzeug.sansio.response import Response as SansIOResponse
 from werkzeug.utils import redirect as _redirect
 from werkzeug.wrappers import Response as WerkzeugResponse
@@ -36,20 +31,16 @@ from . import asgi
 from .commands import AppGroup
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, WebsocketContext, _AppCtxGlobals
-from .globals import _cv_app, _cv_request, _cv_websocket, g, request_ctx
+from .dispatch import RequestDispatchMixin, _Plan
+from .errors import ErrorHandlingMixin
+from .globals import _cv_app, _cv_request, _cv_websocket, g
 from .helpers import get_flashed_messages, send_from_directory
 from .json.provider import DefaultJSONProvider
-from .routing import QuaverMap, QuaverRule, host_subdomain
+from .routing import QuaverMap, QuaverRule
 from .scaffold import QuaverScaffoldMixin, Resource, T_after_websocket, T_before_websocket, T_teardown, T_websocket  # noqa: F401
 from .serving import ServingMixin, T_after_serving, T_before_serving, T_while_serving  # noqa: F401
 from .sessions import AppSessionMixin, SecureCookieSessionInterface
-from .signals import (
-    appcontext_tearing_down,
-    got_request_exception,
-    request_finished,
-    request_started,
-    request_tearing_down,
-)
+from .signals import appcontext_tearing_down
 from .templating import DispatchingJinjaLoader, Environment
 from .testing import QuaverClient, QuaverCliRunner, TestApp, make_test_request
 from .typing import AppOrBlueprintKey, ResponseReturnValue, ResponseTypes, TestAppProtocol, TestClientProtocol  # noqa: F401
@@ -64,50 +55,16 @@ P = ParamSpec("P")
 R = TypeVar("R")
 
 
-class _Plan:
-    """What handling one endpoint needs from the registrations, computed once."""
-
-    __slots__ = ("view", "blueprints", "preprocessors", "before", "after", "teardown")
-
-    view: Callable[..., Coroutine[Any, Any, Any]]
-    blueprints: list[str]
-    preprocessors: list[Callable[[str | None, dict[str, Any] | None], None]]
-    before: list[Callable[[], Coroutine[Any, Any, Any]]]
-    after: list[Callable[[Any], Coroutine[Any, Any, Any]]]
-    teardown: list[Callable[[BaseException | None], Coroutine[Any, Any, None]]]
-
-    def __init__(self, app: Quaver, endpoint: str | None, websocket: bool) -> None:
-        blueprints: list[str] = []
-        if endpoint is not None and "." in endpoint:
-            parts = endpoint.rpartition(".")[0].split(".")
-            blueprints = [".".join(parts[:i]) for i in range(len(parts), 0, -1)]
-        self.blueprints = blueprints
-        outward = (None, *reversed(blueprints))  # app first, then outer to inner blueprint
-        inward = (*blueprints, None)  # inner blueprint first, app last
-        before_funcs = app.before_websocket_funcs if websocket else app.before_request_funcs
-        after_funcs = app.after_websocket_funcs if websocket else app.after_request_funcs
-        teardown_funcs = app.teardown_websocket_funcs if websocket else app.teardown_request_funcs
-        self.preprocessors = [f for name in outward for f in app.url_value_preprocessors.get(name, ())]
-        self.before = [app.ensure_async(f) for name in outward for f in before_funcs.get(name, ())]
-        self.after = [app.ensure_async(f) for name in inward for f in reversed(after_funcs.get(name, ()))]
-        self.teardown = [app.ensure_async(f) for name in inward for f in reversed(teardown_funcs.get(name, ()))]
-        view = app.view_functions.get(endpoint) if endpoint is not None else None
-        self.view = app.ensure_async(view) if view is not None else _missing_view(endpoint)
-
-
-def _missing_view(endpoint: str | None) -> Callable[..., Coroutine[Any, Any, NoReturn]]:
-    """The view of an endpoint that has none (a rule added without
-    ``view_func``, or no rule matched): a KeyError, as in Flask. (Without a
-    rule, dispatch raises the routing error before calling it.)"""
-
-    async def view(**view_args: Any) -> NoReturn:
-        raise KeyError(endpoint)
-
-    return view
-
-
 # static_folder is a Path (Quart's), a str in Flask's Scaffold.
-class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessionMixin, App):  # type: ignore[misc]
+class Quaver(  # type: ignore[misc]
+    ServingMixin,
+    WebsocketDispatchMixin,
+    RequestDispatchMixin,
+    ErrorHandlingMixin,
+    QuaverScaffoldMixin,
+    AppSessionMixin,
+    App,
+):
     """An ASGI application with Flask's API.
 
     ``app = Quaver(__name__)``; register routes with ``@app.route``; serve with
@@ -262,7 +219,7 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
     def request_context(self, request: Request) -> RequestContext:
         return RequestContext(self, request)
 
-    def websocket_context(self, websocket: Any) -> WebsocketContext:
+    def websocket_context(self, websocket: Websocket) -> WebsocketContext:
         return WebsocketContext(self, websocket)
 
     def test_request_context(self, path: str = "/", **kwargs: Any) -> RequestContext:
@@ -277,7 +234,7 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
     # ------------------------------------------------------------------
     # URLs
     # ------------------------------------------------------------------
-    def create_url_adapter(self, request: Any) -> MapAdapter | None:
+    def create_url_adapter(self, request: BaseRequestWebsocket | None) -> MapAdapter | None:
         """Bind the URL map to a request (or, outside one, to SERVER_NAME)."""
         config = self.config
         if request is not None:
@@ -346,219 +303,6 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
         if _anchor is not None:
             rv = f"{rv}#{_url_quote(_anchor, safe='%!#$&()*+,/:;=?@')}"
         return rv
-
-    def _match(self, request: BaseRequestWebsocket, ctx: RequestContext | WebsocketContext) -> None:
-        """Set ``request.url_rule`` and ``view_args``, or ``routing_exception``."""
-        url_map = self.url_map
-        websocket = ctx.__class__ is WebsocketContext
-        config = self.config
-        if (
-            not (url_map.host_matching or self.subdomain_matching)
-            and config["TRUSTED_HOSTS"] is None
-            and (config["SERVER_NAME"] is None or not host_subdomain(request.host, config["SERVER_NAME"]))
-        ):  # the fast index knows paths only: not for a host under SERVER_NAME's subdomains
-            found = url_map.fast_match(request.path, request.method, websocket)
-            if found is not None:
-                request.url_rule, request.view_args = found
-                return
-        try:
-            adapter = ctx.url_adapter
-            request.url_rule, request.view_args = adapter.match(return_rule=True, websocket=websocket)
-        except HTTPException as error:
-            # Raised again in _dispatch; Werkzeug's frames would only make a
-            # cycle (traceback -> this frame -> request -> the error).
-            error.__context__ = None  # Werkzeug's own NoMatch, with its frames
-            request.routing_exception = error.with_traceback(None)
-
-    # ------------------------------------------------------------------
-    # HTTP dispatch
-    # ------------------------------------------------------------------
-    def _plan(self, endpoint: str | None, websocket: bool = False) -> _Plan:
-        key = (endpoint, websocket)
-        plan = self._plans.get(key)
-        if plan is None:
-            plan = self._plans[key] = _Plan(self, endpoint, websocket)
-        return plan
-
-    def _plan_of(self, ctx: RequestContext | WebsocketContext, websocket: bool = False) -> _Plan:
-        """The plan for a context's request, computed on first use."""
-        plan: _Plan | None = ctx._plan
-        if plan is None:
-            rule = ctx.request_websocket.url_rule
-            plan = ctx._plan = self._plan(rule.endpoint if rule is not None else None, websocket)
-        return plan
-
-    async def handle_request(self, request: Request) -> Response:
-        """Handle one request fully: contexts, hooks, view, errors; return the response."""
-        ctx = RequestContext(self, request)
-        await ctx.push()
-        error: BaseException | None = None
-        try:
-            try:
-                return await self.full_dispatch_request(ctx)
-            except Exception as exc:
-                error = exc
-                return await self.handle_exception(exc)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
-            await ctx.pop(error)
-
-    async def full_dispatch_request(self, ctx: RequestContext | None = None) -> Response:
-        """Run the before hooks, the view and the after hooks; errors go to handlers."""
-        if ctx is None:
-            ctx = _cv_request.get()
-        self._got_first_request = True
-        request = ctx.request_websocket
-        if request.url_rule is None and request.routing_exception is None:
-            self._match(request, ctx)
-        rule = request.url_rule
-        endpoint = rule.endpoint if rule is not None else None
-        plan = ctx._plan = self._plans.get((endpoint, False)) or self._plan(endpoint)
-        try:
-            if request_started.receivers:
-                await request_started.send_async(self, _sync_wrapper=self.ensure_async)
-            rv = None
-            for preprocessor in plan.preprocessors:
-                preprocessor(request.endpoint, request.view_args)
-            for before in plan.before:
-                rv = await before()
-                if rv is not None:
-                    break
-            if rv is None:
-                rv = await self._dispatch(request, plan)
-        except Exception as error:
-            rv = await self.handle_user_exception(error)
-            response = await self.finalize_request(rv, ctx)
-            # The error's traceback holds this frame: without these names no
-            # cycle keeps the request (and its body) until a collection.
-            rv = request = ctx = None
-            return response
-        return await self.finalize_request(rv, ctx)
-
-    async def _dispatch(self, request: Any, plan: _Plan) -> Any:
-        error = request.routing_exception
-        if error is not None:
-            try:
-                raise error
-            finally:
-                del error, request  # the traceback holds this frame: no cycle through these
-        if request.method == "OPTIONS" and getattr(request.url_rule, "provide_automatic_options", False):
-            return await self.make_default_options_response()
-        return await plan.view(**request.view_args)
-
-    async def dispatch_request(self, ctx: RequestContext | None = None) -> Any:
-        """Call the view for the current request and return its value."""
-        if ctx is None:
-            ctx = _cv_request.get()
-        request = ctx.request_websocket
-        rule = request.url_rule
-        return await self._dispatch(request, self._plan(rule.endpoint if rule is not None else None))
-
-    async def preprocess_request(self, ctx: RequestContext | None = None) -> Any:
-        """Run the current request's url_value_preprocessors and before_request
-        functions (the app's, then its blueprints', as dispatch does); return
-        the first value one returns (the response to send instead of the
-        view's), or None."""
-        if ctx is None:
-            ctx = _cv_request.get()
-        request = ctx.request_websocket
-        plan = self._plan_of(ctx)
-        for preprocessor in plan.preprocessors:
-            preprocessor(request.endpoint, request.view_args)
-        for before in plan.before:
-            rv = await before()
-            if rv is not None:
-                return rv
-        return None
-
-    def raise_routing_exception(self, request: Any) -> Any:
-        """Raise the error matching ``request``'s URL gave (a 404, 405 or redirect)."""
-        error = request.routing_exception
-        try:
-            raise error
-        finally:
-            del error, request  # the traceback holds this frame: no cycle through these
-
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """A subclass overriding ``preprocess_request`` or ``dispatch_request``
-        (as a Quart app may) gets a ``full_dispatch_request`` calling each step
-        by name; Quaver's own dispatch runs them inline, without the calls."""
-        super().__init_subclass__(**kwargs)
-        if cls.full_dispatch_request is Quaver.full_dispatch_request and any(
-            getattr(cls, step) is not getattr(Quaver, step) for step in ("preprocess_request", "dispatch_request")
-        ):
-            cls.full_dispatch_request = Quaver._full_dispatch_request_by_steps  # type: ignore[method-assign]
-
-    async def _full_dispatch_request_by_steps(self, ctx: RequestContext | None = None) -> Response:
-        """``full_dispatch_request`` through the overridable steps: the before
-        hooks by ``preprocess_request``, the view by ``dispatch_request``."""
-        if ctx is None:
-            ctx = _cv_request.get()
-        self._got_first_request = True
-        request = ctx.request_websocket
-        if request.url_rule is None and request.routing_exception is None:
-            self._match(request, ctx)
-        try:
-            if request_started.receivers:
-                await request_started.send_async(self, _sync_wrapper=self.ensure_async)
-            rv = await self.preprocess_request(ctx)
-            if rv is None:
-                rv = await self.dispatch_request(ctx)
-        except Exception as error:
-            rv = await self.handle_user_exception(error)
-        return await self.finalize_request(rv, ctx)
-
-    async def make_default_options_response(self) -> Response:
-        """The answer to OPTIONS: 200 with an ``Allow`` header listing the methods."""
-        adapter = request_ctx.url_adapter
-        methods = adapter.allowed_methods()
-        response = self.response_class()
-        response.allow.update(methods)
-        return response
-
-    async def finalize_request(
-        self,
-        result: ResponseReturnValue | HTTPException,
-        request_context: RequestContext | None = None,
-        from_error_handler: bool = False,
-    ) -> Response:
-        """Turn a view's value into a response and run the after hooks (Quart's
-        arguments, so an override written for Quart is called right)."""
-        if isinstance(result, HTTPException):
-            response = self._exception_response(result)
-        else:
-            response = await self.make_response(result)  # type: ignore[assignment]  # response_class below
-        if response.__class__ is not self.response_class:
-            response = self._sendable(response)
-        try:
-            response = await self.process_response(response, request_context)
-            if request_finished.receivers:
-                await request_finished.send_async(self, _sync_wrapper=self.ensure_async, response=response)
-        except Exception:
-            if not from_error_handler:
-                raise
-            self.logger.exception("Request finalizing failed with an error while handling an error")
-        return response
-
-    async def process_response(self, response: Response, request_context: RequestContext | None = None) -> Response:
-        """Run ``after_this_request`` functions, after_request hooks, and save the session."""
-        ctx = _cv_request.get() if request_context is None else request_context
-        plan = ctx._plan
-        if plan is None:
-            plan = self._plan_of(ctx)
-        for func in ctx._after_request_functions:
-            response = await self.ensure_async(func)(response)
-        for func in plan.after:
-            response = await func(response)
-        if (
-            ctx._session is not None
-            or self.config["SECRET_KEY"] is not None
-            or type(self.session_interface) is not SecureCookieSessionInterface
-        ):
-            await self._save_session(ctx, response)
-        return response
 
     def _sendable(self, response: ResponseTypes) -> Response:
         """``response`` as ``response_class``, what the after hooks get and the
@@ -666,90 +410,8 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
         return _redirect(location, code=code, Response=self.response_class)  # type: ignore[arg-type, return-value]
 
     # ------------------------------------------------------------------
-    # Errors
+    # Teardown of the app context
     # ------------------------------------------------------------------
-    async def handle_http_exception(self, error: HTTPException) -> HTTPException | ResponseReturnValue:
-        """Find the handler for an HTTP error; return its value, or the error itself."""
-        if error.code is None:
-            return error
-        if isinstance(error, RoutingException):
-            return error
-        ctx = _cv_request.get(None) or _cv_websocket.get(None)
-        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
-        handler = self._find_error_handler(error, blueprints)
-        if handler is None:
-            return error
-        return await self.ensure_async(handler)(error)  # type: ignore[return-value]  # Flask's handler type
-
-    async def handle_user_exception(self, error: Exception) -> HTTPException | ResponseReturnValue:
-        """Handle an error raised by a hook or view: HTTP errors by their code,
-        others by class; re-raise what no handler takes."""
-        if isinstance(error, BadRequestKeyError) and (self.debug or self.config["TRAP_BAD_REQUEST_ERRORS"]):
-            error.show_exception = True
-        if isinstance(error, HTTPException) and not self.trap_http_exception(error):
-            return await self.handle_http_exception(error)
-        ctx = _cv_request.get(None) or _cv_websocket.get(None)
-        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
-        handler = self._find_error_handler(error, blueprints)
-        if handler is None:
-            try:
-                raise error
-            finally:
-                del error, ctx  # the traceback holds this frame: no cycle through these
-        return await self.ensure_async(handler)(error)  # type: ignore[return-value]  # Flask's handler type
-
-    def _propagate_exceptions(self) -> bool:
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        return propagate if propagate is not None else (self.testing or self.debug)
-
-    async def handle_exception(self, error: Exception) -> Response:
-        """Answer an unhandled error with 500 (or re-raise it when propagating).
-
-        The app's 500 handler makes the answer; if it fails too, its error is
-        logged and the plain 500 page is the answer (Flask lets that error go
-        on to the server, which closes the connection after its own 500).
-        """
-        if got_request_exception.receivers:
-            await got_request_exception.send_async(self, _sync_wrapper=self.ensure_async, exception=error)
-        if self._propagate_exceptions():
-            raise error
-        self.log_exception(sys.exc_info() if sys.exc_info()[1] is error else (type(error), error, error.__traceback__))
-        server_error: Any = InternalServerError(original_exception=error)
-        ctx = _cv_request.get(None)
-        blueprints = ctx.request_websocket.blueprints if ctx is not None else []
-        handler = self._find_error_handler(server_error, blueprints)
-        if handler is not None:
-            try:
-                rv = await self.ensure_async(handler)(server_error)
-                return await self.finalize_request(rv, from_error_handler=True)  # type: ignore[arg-type]  # as above
-            except Exception as handler_error:
-                self.log_exception((type(handler_error), handler_error, handler_error.__traceback__))
-        return await self.finalize_request(server_error, from_error_handler=True)
-
-    def log_exception(
-        self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]
-    ) -> None:
-        """Log an unhandled error with the request's path and method."""
-        ctx = _cv_request.get(None) or _cv_websocket.get(None)
-        if ctx is not None:
-            target = ctx.request_websocket
-            self.logger.error(f"Exception on {target.path} [{target.method}]", exc_info=exc_info)
-        else:
-            self.logger.error("Exception", exc_info=exc_info)
-
-    # ------------------------------------------------------------------
-    # Teardown
-    # ------------------------------------------------------------------
-    async def do_teardown_request(self, exc: BaseException | None = None, ctx: RequestContext | None = None) -> None:
-        """Run the teardown_request functions of the current request (or ``ctx``'s)."""
-        for func in self._plan_of(ctx if ctx is not None else _cv_request.get()).teardown:
-            try:
-                await func(exc)
-            except Exception as error:
-                self._teardown_failed(error)
-        if request_tearing_down.receivers:
-            await request_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
-
     async def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Run the teardown_appcontext functions."""
         for func in reversed(self.teardown_appcontext_funcs):
@@ -759,14 +421,6 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
                 self._teardown_failed(error)
         if appcontext_tearing_down.receivers:
             await appcontext_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
-
-    def _teardown_failed(self, error: Exception) -> None:
-        """A teardown function raised: when propagating (testing, debug) let
-        the error go on, as in Flask; otherwise log it, so that the other
-        teardown functions still run and the response made is delivered."""
-        if self._propagate_exceptions():
-            raise error
-        self.log_exception((type(error), error, error.__traceback__))
 
     # ------------------------------------------------------------------
     # Files
@@ -789,7 +443,7 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
 
     def open_instance_resource(
         self, resource: str | os.PathLike[str], mode: str = "rb", encoding: str | None = "utf-8"
-    ) -> Any:
+    ) -> Resource:
         """Open ``resource``, a path relative to ``instance_path``, in any
         mode (writing too): ``async with await
         app.open_instance_resource("notes.txt", "w") as f: await f.write(text)``.
@@ -807,7 +461,7 @@ class Quaver(ServingMixin, WebsocketDispatchMixin, QuaverScaffoldMixin, AppSessi
         """``async with app.test_app() as test_app:`` runs start-up and shutdown around the block."""
         return self.test_app_class(self)
 
-    def test_cli_runner(self, **kwargs: Any) -> Any:
+    def test_cli_runner(self, **kwargs: Any) -> QuaverCliRunner:
         return self.test_cli_runner_class(self, **kwargs)
 
     def make_shell_context(self) -> dict[str, Any]:

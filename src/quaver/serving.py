@@ -14,7 +14,7 @@ import sys
 import threading
 from collections.abc import Awaitable, Callable, Coroutine
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask.sansio.scaffold import setupmethod
 
@@ -23,6 +23,11 @@ from .signals import got_background_exception, got_serving_exception
 from .typing import AfterServingCallable, BeforeServingCallable, WhileServingCallable
 from .utils import MustReloadError, caller_loop, observe_changes, restart
 from .watchdog import start_watchdog, stop_watchdog
+
+if TYPE_CHECKING:
+    from hypercorn.config import Config as HyperConfig
+
+    from .app import Quaver
 
 # Hypercorn's server (hypercorn.asyncio, its Config) is imported in the
 # functions that serve: an app run by another ASGI server never loads it.
@@ -167,7 +172,7 @@ class ServingMixin(AppView):
         """Serve the app with Hypercorn until Ctrl-C or SIGTERM, which stop
         it gracefully (see GRACEFUL_SHUTDOWN_TIMEOUT)."""
         run_app(
-            self,
+            self,  # type: ignore[arg-type]  # the Quaver app (a base of it)
             host=host,
             port=port,
             debug=debug,
@@ -215,7 +220,7 @@ class ServingMixin(AppView):
 
 
 def run_app(
-    app: Any,
+    app: Quaver,
     host: str | None = None,
     port: int | None = None,
     debug: bool | None = None,
@@ -259,8 +264,8 @@ def run_app(
 
 
 def hypercorn_config(
-    app: Any, bind: str, ca_certs: str | None, certfile: str | None, keyfile: str | None, quic: bool = False
-) -> Any:
+    app: Quaver, bind: str, ca_certs: str | None, certfile: str | None, keyfile: str | None, quic: bool = False
+) -> HyperConfig:
     """Hypercorn's Config to serve ``app`` on ``bind`` (``host:port`` or
     ``fd://n``), with the app's shutdown timeouts."""
     from hypercorn.config import Config as HyperConfig
@@ -286,7 +291,7 @@ def hypercorn_config(
 
 
 def serve_until_stopped(
-    app: Any, config: Any, use_reloader: bool, quic_address: tuple[str, int] | None, address: str
+    app: Quaver, config: HyperConfig, use_reloader: bool, quic_address: tuple[str, int] | None, address: str
 ) -> None:
     """Serve until a signal (see ``_serve``); exit 1 with a one-line reason
     if the address is in use or the app fails in start-up or shutdown."""
@@ -331,7 +336,11 @@ def _protocols(tls: bool, quic: bool, http3: bool | None, port: int) -> str:
 
 
 async def _serve(
-    app: Any, config: Any, serve: Any, use_reloader: bool, quic_address: tuple[str, int] | None = None
+    app: Quaver,
+    config: HyperConfig,
+    serve: Callable[..., Awaitable[None]],
+    use_reloader: bool,
+    quic_address: tuple[str, int] | None = None,
 ) -> str | None:
     """Run Hypercorn until a signal (return None) or until a loaded source
     file changes (return its path).
@@ -472,7 +481,7 @@ class _ServedApp:
     (else each would hold the shutdown for the whole grace period and then be
     cut without a close frame)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Quaver) -> None:
         self.app = app
         self.websockets: set[_ClosableWebsocket] = set()
         self.close_code: int | None = None

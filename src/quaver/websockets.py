@@ -14,13 +14,14 @@ from .sessions import SecureCookieSessionInterface
 from .signals import got_websocket_exception, websocket_finished, websocket_started, websocket_tearing_down
 
 if TYPE_CHECKING:
-    from .wrappers import Response
+    from .typing import ResponseReturnValue
+    from .wrappers import Response, Websocket
 
 
 class WebsocketDispatchMixin(AppView):
-    """The websocket half of the app's dispatch; the HTTP half is in app.py."""
+    """The websocket half of the app's dispatch; the HTTP half is in dispatch.py."""
 
-    async def handle_websocket(self, websocket: Any) -> Response | None:
+    async def handle_websocket(self, websocket: Websocket) -> Response | None:
         """Handle one websocket fully; return a response if the handler refused it."""
         ctx = WebsocketContext(self, websocket)  # type: ignore[arg-type]  # self is the Quaver app (a base of it)
         await ctx.push()
@@ -51,7 +52,7 @@ class WebsocketDispatchMixin(AppView):
         try:
             if websocket_started.receivers:
                 await websocket_started.send_async(self, _sync_wrapper=self.ensure_async)
-            rv = None
+            rv: ResponseReturnValue | HTTPException | None = None
             for preprocessor in plan.preprocessors:
                 preprocessor(websocket.endpoint, websocket.view_args)
             for before in plan.before:
@@ -68,7 +69,7 @@ class WebsocketDispatchMixin(AppView):
         websocket._handler_finished = True
         return await self.finalize_websocket(rv, ctx)
 
-    async def preprocess_websocket(self, ctx: WebsocketContext | None = None) -> Any:
+    async def preprocess_websocket(self, ctx: WebsocketContext | None = None) -> ResponseReturnValue | None:
         """Run the current websocket's url_value_preprocessors and
         before_websocket functions (the app's, then its blueprints'); return
         the first value one returns (a response refusing the websocket), or None."""
@@ -84,7 +85,7 @@ class WebsocketDispatchMixin(AppView):
                 return rv
         return None
 
-    async def dispatch_websocket(self, ctx: WebsocketContext | None = None) -> Any:
+    async def dispatch_websocket(self, ctx: WebsocketContext | None = None) -> ResponseReturnValue | None:
         """Call the handler of the current websocket and return its value
         (None, or a response refusing the websocket); raise the routing error
         if its URL matched no websocket rule."""
@@ -135,7 +136,7 @@ class WebsocketDispatchMixin(AppView):
         try:
             if websocket_started.receivers:
                 await websocket_started.send_async(self, _sync_wrapper=self.ensure_async)
-            rv = await self.preprocess_websocket(ctx)
+            rv: ResponseReturnValue | HTTPException | None = await self.preprocess_websocket(ctx)
             if rv is None:
                 rv = await self.dispatch_websocket(ctx)
         except Exception as error:
@@ -153,7 +154,10 @@ class WebsocketDispatchMixin(AppView):
         return response
 
     async def finalize_websocket(
-        self, result: Any, websocket_context: WebsocketContext | None = None, from_error_handler: bool = False
+        self,
+        result: ResponseReturnValue | HTTPException | None,
+        websocket_context: WebsocketContext | None = None,
+        from_error_handler: bool = False,
     ) -> Response | None:
         """Turn a handler's return value (if any) into a response and run the
         after hooks (Quart's arguments, so an override written for Quart works)."""
@@ -185,7 +189,7 @@ class WebsocketDispatchMixin(AppView):
             self.logger.exception("Websocket finalizing failed with an error while handling an error")
         return response
 
-    async def _save_websocket_session(self, ctx: Any, response: Response | None) -> None:
+    async def _save_websocket_session(self, ctx: WebsocketContext, response: Response | None) -> None:
         """Save the session as Quart does for a websocket: on the refusal's
         response if there is one; after an accepted handshake the interface
         gets None, and the signed cookie, which then has nowhere to go, is not
@@ -233,6 +237,6 @@ class WebsocketDispatchMixin(AppView):
             try:
                 await func(exc)
             except Exception as error:
-                self._teardown_failed(error)  # logged, unless propagating (app.py)
+                self._teardown_failed(error)  # logged, unless propagating (errors.py)
         if websocket_tearing_down.receivers:
             await websocket_tearing_down.send_async(self, _sync_wrapper=self.ensure_async, exc=exc)
