@@ -80,7 +80,8 @@ def _match_segments(candidate: _Candidate, path: str, segments: list[str]) -> An
         found = whole.match(path)
         return found.groups() if found is not None else None
     groups: list[str] = []
-    for segment, matcher in zip(segments, candidate.matchers, strict=False):
+    # zip() without strict=: equal lengths by construction, and a keyword makes zip() twice as slow.
+    for segment, matcher in zip(segments, candidate.matchers):  # noqa: B905
         if matcher.__class__ is str:
             if segment != matcher:
                 return None
@@ -346,7 +347,8 @@ class QuaverMap(Map):
             return None
         rule, names, to_python = matched
         try:
-            return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values, strict=False)}
+            # zip() without strict=, as in _match_segments: this runs on every dynamic route's request.
+            return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values)}  # noqa: B905
         except ValidationError:
             return None
 
