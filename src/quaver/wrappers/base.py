@@ -131,8 +131,8 @@ class BaseRequestWebsocket(SansIORequest):
                 if key == raw or key.lower() == raw:
                     return value.decode("latin-1")
             return None
-        for name, text in headers.items():
-            if name.lower() == wanted:
+        for header, text in headers.items():
+            if header.lower() == wanted:
                 return text
         return None
 
