@@ -289,3 +289,56 @@ async def test_many_channels_subscribed_at_once_on_a_fresh_connection(url, chann
         for subscription in subscriptions:
             await subscription.__aexit__(None, None, None)
         await pubsub.close()
+
+
+@pytest.fixture
+def tls_redis(tmp_path):
+    """A redis-server of this test's own answering TLS only, with a certificate
+    from a throwaway CA: yields (port, the CA's PEM file)."""
+    import trustme
+
+    ca = trustme.CA()
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca.cert_pem.write_to_path(tmp_path / "ca.pem")
+    cert.private_key_pem.write_to_path(tmp_path / "key.pem")
+    cert.cert_chain_pems[0].write_to_path(tmp_path / "cert.pem")
+    port = free_port()
+    server = subprocess.Popen(
+        ["redis-server", "--port", "0", "--tls-port", str(port), "--bind", "127.0.0.1",
+         "--tls-cert-file", str(tmp_path / "cert.pem"), "--tls-key-file", str(tmp_path / "key.pem"),
+         "--tls-ca-cert-file", str(tmp_path / "ca.pem"), "--tls-auth-clients", "no",
+         "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port)
+        yield port, tmp_path / "ca.pem"
+    finally:
+        server.kill()
+        server.wait(10)
+
+
+async def test_rediss_carries_messages_over_tls(tls_redis, channel):
+    port, ca = tls_redis
+    pubsub = PubSub(url=f"rediss://127.0.0.1:{port}/0?ssl_ca_certs={ca}")
+    try:
+        await pubsub.start()
+        async with pubsub.subscribe(channel) as messages:
+            await pubsub.publish(channel, {"over": "tls"})
+            assert await messages.get(timeout=5) == {"over": "tls"}
+    finally:
+        await pubsub.close()
+
+
+async def test_rediss_to_a_server_whose_certificate_is_not_trusted_fails_publishing_at_once(tls_redis, channel):
+    port, _ca = tls_redis  # the throwaway CA is not given: the server's certificate does not verify
+    pubsub = PubSub(url=f"rediss://127.0.0.1:{port}/0")
+    try:
+        started = time.monotonic()
+        with pytest.raises(PublishError) as refused:
+            await pubsub.publish(channel, "refused")
+        assert time.monotonic() - started < 5
+        assert "certificate" in str(refused.value).lower(), refused.value
+    finally:
+        await pubsub.close()
