@@ -27,13 +27,10 @@ MAX_LINES = 600
 
 #: Modules that may look Quaver modules up by name, each with the reason.
 STRING_LOOKUPS_ALLOWED = {
-    "quaver.as_quart": "the Quart alias: it hands out quaver.X for each quart.X asked for, by name",
+    "quaver._quart_alias": "the Quart alias (quaver.as_quart): it hands out quaver.X for each quart.X, by name",
 }
-#: Modules any module may name by string, each with the reason.
-NAMED_ON_PURPOSE = {
-    "quaver.as_quart": "importing the alias is what switches it on, so the command line names it "
-    "(quaver --as-quart, QUAVER_AS_QUART=1) rather than importing it at the top, which would switch it on always",
-}
+#: Modules any module may name by string, each with the reason (none so far).
+NAMED_ON_PURPOSE: dict[str, str] = {}
 
 
 @dataclass

@@ -29,6 +29,8 @@ import click
 
 from . import commands
 from . import config as _config
+from ._quart_alias import install as install_quart_alias
+from ._quart_alias import installed as quart_alias_installed
 from .app import Quaver
 from .commands import AppGroup, NoAppException, app_context_runner, await_result, with_appcontext
 from .globals import g
@@ -52,7 +54,6 @@ R = TypeVar("R")
 _FACTORY_NAMES = ("create_app", "make_app")
 _APP_NAMES = ("app", "application")
 #: The Quart alias: its import switches it on, so it is named here, never imported at the top.
-_QUART_ALIAS = "quaver.as_quart"
 
 
 # ----------------------------------------------------------------------
@@ -286,14 +287,9 @@ version_option = click.Option(
 )
 
 
-def _use_quart_alias() -> None:
-    """Switch the Quart alias on: importing :mod:`quaver.as_quart` does it."""
-    import_module(_QUART_ALIAS)
-
-
 def _as_quart(ctx: click.Context, param: click.Parameter, value: bool) -> bool:
     if value and not ctx.resilient_parsing:
-        _use_quart_alias()
+        install_quart_alias()
         if ctx.parent is not None and getattr(ctx.parent.command, "load_dotenv", False):
             load_dotenv()  # given to 'run': the group read .quaverenv, not yet .quartenv
     return value
@@ -472,7 +468,7 @@ def run_command(
         debug = info.debug if info.debug is not None else get_debug_flag()
     if workers > 1:
         load = functools.partial(
-            _load_worker_app, info.app_import_path, info.create_app, info.debug, _QUART_ALIAS in sys.modules
+            _load_worker_app, info.app_import_path, info.create_app, info.debug, quart_alias_installed()
         )
         sys.exit(run_workers(load, workers, host=host, port=port, debug=debug, certfile=certfile, keyfile=keyfile))
     if reload is None:
@@ -486,7 +482,7 @@ def _load_worker_app(
     """The app, loaded in a worker process of 'quaver run --workers' as the
     command loaded it."""
     if as_quart:
-        _use_quart_alias()
+        install_quart_alias()
     info = ScriptInfo(app_import_path=import_path, create_app=create_app)
     info.debug = debug
     return info.load_app()
@@ -584,7 +580,7 @@ cli = QuaverGroup(
 
 def main() -> None:
     if os.environ.get("QUAVER_AS_QUART", "").lower() in ("1", "true", "yes"):
-        _use_quart_alias()
+        install_quart_alias()
     cli.main(prog_name="quaver")
 
 
