@@ -15,6 +15,7 @@ import inspect
 import os
 from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine
 from datetime import timedelta
+from types import TracebackType
 from typing import Any, ParamSpec, TypeVar, overload
 from urllib.parse import quote as _url_quote
 
@@ -471,6 +472,18 @@ class Quaver(  # type: ignore[misc]
         for processor in self.shell_context_processors:
             context.update(processor())
         return context
+
+    def log_exception(
+        self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]
+    ) -> None:
+        """Log an unhandled error with the request's path and method (here, so
+        that the log line says ``ERROR in app``, as in Flask and Quart)."""
+        ctx = _cv_request.get(None) or _cv_websocket.get(None)
+        if ctx is not None:
+            target = ctx.request_websocket
+            self.logger.error(f"Exception on {target.path} [{target.method}]", exc_info=exc_info)
+        else:
+            self.logger.error("Exception", exc_info=exc_info)
 
     # ------------------------------------------------------------------
     # ASGI

@@ -4,7 +4,6 @@ raised by a hook or view, unhandled errors logged and answered with 500."""
 from __future__ import annotations
 
 import sys
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.exceptions import BadRequestKeyError, HTTPException, InternalServerError
@@ -79,17 +78,6 @@ class ErrorHandlingMixin(AppView):
             except Exception as handler_error:
                 self.log_exception((type(handler_error), handler_error, handler_error.__traceback__))
         return await self.finalize_request(server_error, from_error_handler=True)
-
-    def log_exception(
-        self, exc_info: tuple[type, BaseException, TracebackType | None] | tuple[None, None, None]
-    ) -> None:
-        """Log an unhandled error with the request's path and method."""
-        ctx = _cv_request.get(None) or _cv_websocket.get(None)
-        if ctx is not None:
-            target = ctx.request_websocket
-            self.logger.error(f"Exception on {target.path} [{target.method}]", exc_info=exc_info)
-        else:
-            self.logger.error("Exception", exc_info=exc_info)
 
     def _teardown_failed(self, error: Exception) -> None:
         """A teardown function raised: when propagating (testing, debug) let
