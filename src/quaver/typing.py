@@ -193,9 +193,15 @@ class TestClientProtocol(Protocol):
 
     app: Quaver
     cookie_jar: CookieJar | None
-    http_connection_class: type[TestHTTPConnectionProtocol]
     push_promises: list[tuple[str, Headers]]
-    websocket_connection_class: type[TestWebsocketConnectionProtocol]
+
+    # Read-only here, so that a client's own connection classes (Quaver's
+    # take a cookie callback where Quart's take _preserve_context) fit.
+    @property
+    def http_connection_class(self) -> type[TestHTTPConnectionProtocol]: ...
+
+    @property
+    def websocket_connection_class(self) -> type[TestWebsocketConnectionProtocol]: ...
 
     def __init__(self, app: Quaver, use_cookies: bool = True) -> None: ...
 

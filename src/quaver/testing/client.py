@@ -299,8 +299,10 @@ class QuaverClient:
         secure: bool = False,
         httponly: bool = False,
         samesite: str | None = None,
+        charset: str = "utf-8",
     ) -> None:
-        """Put a cookie in the jar, as if ``server_name`` (``localhost`` when None) had set it."""
+        """Put a cookie in the jar, as if ``server_name`` (``localhost`` when None) had set it.
+        ``charset`` is Quart's argument; cookies are always UTF-8, as in Werkzeug 3."""
         if self.cookie_jar is None:
             raise RuntimeError("Cookies are disabled. Create a client with 'use_cookies=True'.")
         header = dump_cookie(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable
 from typing import Any
 
 from werkzeug.datastructures import Headers
@@ -161,7 +161,7 @@ class Response(SansIOResponse):
         if self.automatically_set_content_length:
             self.headers["Content-Length"] = str(len(data))
 
-    async def iter_body(self) -> AsyncIterator[bytes]:
+    async def iter_body(self) -> AsyncGenerator[bytes, None]:
         """Yield the body as bytes chunks, whatever form it is held in.
 
         Closing this iterator closes the body's own iterator too (an async
