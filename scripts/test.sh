@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# Sets everything up on a fresh machine, then runs the whole test suite.
+# Sets everything up on a fresh machine, type-checks and lints, then runs the whole test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# The type check (mypy --strict) and the lint (ruff) come first: either failing stops the run.
+bash scripts/check.sh
 # The PostgreSQL tests (tests/test_example_films.py) use the server scripts/postgres.sh
 # installs and starts; if it cannot, the run stops here rather than skip them.
 TEST_POSTGRES_URL="$(bash scripts/postgres.sh)"
