@@ -62,7 +62,6 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
         await ctx.pop(exc)
         if isinstance(exc, Exception):
             if app.debug:
-
                 await send_response(app, request, await traceback_response(exc, app.response_class), send)
             else:
                 await _send_plain_500(send)
@@ -415,7 +414,6 @@ async def _stream_failed(app: Quaver, request: Any, error: Exception, started: b
     The error is logged, or raised on when propagating (testing, debug)."""
     if not started:
         if app.debug:
-
             await send_response(app, request, await traceback_response(error, app.response_class), send)
         else:
             await _send_plain_500(send)
