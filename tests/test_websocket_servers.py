@@ -88,6 +88,15 @@ def make_app() -> Quaver:
             app.cancelled.set()
             raise
 
+    @app.websocket("/receive-then-wait")
+    async def receive_then_wait():
+        await websocket.send(f"got {await websocket.receive()}")  # the handler receives itself...
+        try:
+            await asyncio.sleep(3600)  # ...then waits elsewhere: a reader must see the client leave
+        except asyncio.CancelledError:
+            app.cancelled.set()
+            raise
+
     @app.websocket("/ticks")
     async def ticks():
         try:
@@ -273,6 +282,15 @@ async def test_client_leaving_cancels_the_handler(server, caplog):
         assert await ws.recv() == "waiting"
     assert await asyncio.to_thread(app.cancelled.wait, 10)
     assert "Exception on /wait" not in caplog.text
+
+
+async def test_client_leaving_cancels_a_handler_that_received_and_then_waits_elsewhere(server, caplog):
+    _, app, base = server
+    async with connect(f"{base}/receive-then-wait") as ws:
+        await ws.send("hello")
+        assert await ws.recv() == "got hello"
+    assert await asyncio.to_thread(app.cancelled.wait, 10)
+    assert "Exception on /receive-then-wait" not in caplog.text
 
 
 async def test_client_vanishing_stops_a_handler_sending_in_a_tight_loop(server, caplog):

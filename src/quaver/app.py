@@ -489,8 +489,11 @@ class Quaver(  # type: ignore[misc]
     # ASGI
     # ------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "http" and self.asgi_app == self._asgi_app:
-            await asgi.handle_http(self, scope, receive, send)  # the common case, one call shorter
+        kind = scope["type"]
+        if kind == "http" and self.asgi_app == self._asgi_app:
+            await asgi.handle_http(self, scope, receive, send)  # the common cases, one call shorter
+        elif kind == "websocket" and self.asgi_app == self._asgi_app:
+            await asgi.handle_websocket(self, scope, receive, send)  # and one coroutine less to hold
         else:
             await self.asgi_app(scope, receive, send)
 

@@ -16,12 +16,11 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.exceptions import ClientDisconnected
 from werkzeug.urls import iri_to_uri
 
+from .asgi_websocket import handle_websocket
 from .ctx import RequestContext
 from .debug import traceback_response
-from .signals import websocket_received, websocket_sent
 from .utils import CLIENT_LEFT
 from .wrappers.response import FileBody
-from .wrappers.websocket import Inbox, WebsocketDisconnected, close_message
 
 if TYPE_CHECKING:
     from .app import Quaver
@@ -448,142 +447,6 @@ async def handle_lifespan(app: Quaver, scope: dict[str, Any], receive: Any, send
                 return
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-async def handle_websocket(app: Quaver, scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Serve one websocket. The handler runs in this task while a reader task
-    takes messages from the client, so that a disconnect (or a message over
-    WEBSOCKET_MAX_MESSAGE_SIZE) cancels the handler wherever it waits, as a
-    client leaving cancels an HTTP handler (``_finish_watching``)."""
-    message = await receive()
-    if message["type"] != "websocket.connect":
-        return
-    websocket = app.websocket_class.from_scope(scope)
-    websocket._config = app.config
-    websocket.json_module = app.json
-    inbox = Inbox()  # a client sending faster than the handler reads waits
-    task = asyncio.current_task()
-    assert task is not None  # servers run each connection in a task
-    left = over = False
-
-    def leave() -> None:
-        """The client is gone: cancel the handler, unless it has finished."""
-        nonlocal left
-        if not (left or over or websocket._handler_finished):
-            left = True
-            task.cancel()
-
-    async def send_to_client(event: dict[str, Any]) -> None:
-        if websocket_sent.receivers and event["type"] == "websocket.send":
-            data = event.get("text") if event.get("bytes") is None else event["bytes"]
-            await websocket_sent.send_async(data, _sync_wrapper=app.ensure_async)
-        try:
-            await send(event)
-        except OSError:  # the server found the client gone before the reader did (Uvicorn does)
-            websocket.closed = True
-            leave()
-            await asyncio.sleep(0)  # where the handler itself sent, it is cancelled right here
-
-    websocket._bind_asgi(inbox.get, send_to_client)
-    max_size = app.config["WEBSOCKET_MAX_MESSAGE_SIZE"]
-    reader = asyncio.get_running_loop().create_task(_read_websocket(app, websocket, receive, inbox, max_size, leave))
-    try:
-        try:
-            response = await app.handle_websocket(websocket)
-        except asyncio.CancelledError:
-            if not left or task.uncancel() > 0:  # the server is stopping
-                raise
-            response = None
-        except Exception:  # only when propagating (testing, debug)
-            if websocket.accepted:
-                await websocket.close(1011)
-            raise  # before the handshake, the server answers 500
-        else:
-            if left:  # the handler caught the cancellation and returned anyway
-                task.uncancel()
-        over = True
-        reader.cancel()
-        await asyncio.wait((reader,))
-        if not reader.cancelled() and reader.exception() is not None:
-            raise reader.exception()  # type: ignore[misc]
-        if websocket.closed or left:
-            return
-        if not websocket.accepted:
-            await _reject_websocket(app, scope, send, response)
-        else:
-            code = 1011 if response is not None and response.status_code >= 500 else 1000
-            await websocket.close(code)
-    finally:
-        over = True
-        if not reader.done():
-            reader.cancel()
-        # The connection is over: unbind send_to_client, which refers to the
-        # websocket (a cycle), and to this task, whose CancelledError's
-        # traceback refers to the websocket (another). Either would keep the
-        # server's connection, compression buffers and all, until the next
-        # full garbage collection.
-        websocket._asgi_send = _connection_over
-
-
-async def _connection_over(event: dict[str, Any]) -> None:
-    raise WebsocketDisconnected(1006)
-
-
-async def _read_websocket(
-    app: Quaver,
-    websocket: Any,
-    receive: Any,
-    inbox: Inbox,
-    max_size: int | None,
-    leave: Callable[[], None],
-) -> None:
-    """Move messages from the client to the handler's inbox; once the client
-    leaves (or sends too much, or the server fails) ``leave()`` cancels the
-    handler, before it can run again."""
-    try:
-        while True:
-            message = await receive()
-            kind = message["type"]
-            if kind == "websocket.receive":
-                data = message.get("bytes")
-                if data is None:
-                    data = message.get("text") or ""
-                    size = len(data) if max_size is None or len(data) * 4 <= max_size else len(data.encode())
-                else:
-                    size = len(data)
-                if max_size is not None and size > max_size:
-                    await websocket.close(1009, "Message too big")
-                    return
-                if websocket_received.receivers:
-                    await websocket_received.send_async(data, _sync_wrapper=app.ensure_async)
-                await inbox.put(data)
-            elif kind == "websocket.disconnect":
-                websocket.closed = True
-                websocket.close_code = message.get("code", 1005)
-                return
-    finally:
-        leave()
-
-
-async def _reject_websocket(app: Quaver, scope: dict[str, Any], send: Any, response: Any) -> None:
-    """Refuse the handshake with ``response`` (403 if the handler gave none)
-    where the server offers ``websocket.http.response``; elsewhere close it,
-    which servers answer with 403."""
-    if "websocket.http.response" not in (scope.get("extensions") or {}):
-        await send(close_message(scope, 1000))
-        return
-    if response is None:
-        response = app.response_class("Forbidden", 403, mimetype="text/plain")
-    headers = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in response.headers.items()]
-    await send({"type": "websocket.http.response.start", "status": response.status_code, "headers": headers})
-    chunks = response.iter_body()
-    try:
-        async for chunk in chunks:
-            if chunk:
-                await send({"type": "websocket.http.response.body", "body": chunk, "more_body": True})
-    finally:
-        await chunks.aclose()
-    await send({"type": "websocket.http.response.body", "body": b"", "more_body": False})
 
 
 __all__ = ("handle_http", "handle_lifespan", "handle_websocket", "send_response")
