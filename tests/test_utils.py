@@ -152,6 +152,40 @@ async def test_resume_with_deadline_finishes_a_started_coroutine() -> None:
     assert await resume_with_deadline(coro, first, deadline) == "soon"
 
 
+async def test_concurrent_deadlines_each_time_out_at_their_own_time_and_others_finish() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def waiting(seconds: float) -> str:
+        coro = asyncio.sleep(seconds, "done")
+        first = coro.send(None)
+        return await resume_with_deadline(coro, first, loop.time() + {0.5: 5.0, 0.3: 0.1, 0.05: 5.0, 5: 0.2}[seconds])
+
+    start = loop.time()
+    # A late deadline first, then an earlier one: the single timer is re-armed for it.
+    results = await asyncio.gather(
+        waiting(0.5), waiting(0.3), waiting(0.05), waiting(5), return_exceptions=True
+    )
+    took = loop.time() - start
+    assert results[0] == "done" and results[2] == "done"
+    assert isinstance(results[1], TimeoutError) and isinstance(results[3], TimeoutError)
+    assert took < 1  # the 5 s sleep was cut at its 0.2 s deadline
+
+
+async def test_a_wait_cancelled_for_another_reason_is_cancelled_not_timed_out() -> None:
+    loop = asyncio.get_running_loop()
+
+    async def waiting() -> None:
+        coro = asyncio.sleep(10)
+        first = coro.send(None)
+        await resume_with_deadline(coro, first, loop.time() + 5)
+
+    task = asyncio.ensure_future(waiting())
+    await asyncio.sleep(0.01)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+
 async def test_resume_with_deadline_times_out_and_cancels_the_coroutine() -> None:
     cancelled = asyncio.Event()
 

@@ -9,6 +9,7 @@ import inspect
 import os
 import sys
 import threading
+import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from functools import partial, wraps
 from pathlib import Path
@@ -209,16 +210,99 @@ class _Resume:
                     return done.value
 
 
+class _Deadlines:
+    """The deadlines of the tasks of one event loop waiting in
+    ``resume_with_deadline``, kept by one timer: it fires at the earliest
+    deadline it was armed for, cancels the tasks past theirs, and rearms at
+    the earliest left. A wait costs a dict entry, not a timer of its own (as
+    ``asyncio.timeout`` takes): on a server whose ``receive()`` always waits
+    (Granian), every request body read would otherwise arm and disarm one."""
+
+    __slots__ = ("loop", "waiting", "expired", "timer", "when")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.waiting: dict[asyncio.Task[Any], float] = {}
+        self.expired: set[asyncio.Task[Any]] = set()
+        self.timer: asyncio.TimerHandle | None = None
+        self.when = 0.0
+
+    def add(self, task: asyncio.Task[Any], deadline: float) -> None:
+        """``task`` starts a wait that must end by ``deadline`` (loop time)."""
+        self.waiting[task] = deadline
+        if self.timer is None or deadline < self.when:
+            self._arm(deadline)
+
+    def timed_out(self, task: asyncio.Task[Any]) -> bool:
+        """For a wait that ended in CancelledError: True if the deadline
+        cancelled it (and nothing else did), so it should raise TimeoutError."""
+        return task in self.expired and task.uncancel() == 0
+
+    def done(self, task: asyncio.Task[Any]) -> None:
+        """``task``'s wait ended, whichever way."""
+        self.waiting.pop(task, None)
+        self.expired.discard(task)
+
+    def _arm(self, when: float) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+        self.when = when
+        self.timer = self.loop.call_at(when, self._sweep)
+
+    def _sweep(self) -> None:
+        self.timer = None
+        now = self.loop.time()
+        earliest = None
+        for task, deadline in list(self.waiting.items()):
+            if deadline <= now:
+                del self.waiting[task]
+                self.expired.add(task)
+                task.cancel()
+            elif earliest is None or deadline < earliest:
+                earliest = deadline
+        if earliest is not None:
+            self._arm(earliest)
+
+
+_deadlines: _Deadlines | None = None  # the last loop's, the one in use nearly always
+_deadlines_by_loop: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Deadlines] = weakref.WeakKeyDictionary()
+
+
+def deadlines_of(loop: asyncio.AbstractEventLoop) -> _Deadlines:
+    """The loop's deadline keeper: ``add(task, deadline)`` before a wait,
+    ``timed_out(task)`` on its CancelledError, ``done(task)`` after it."""
+    global _deadlines
+    deadlines = _deadlines
+    if deadlines is None or deadlines.loop is not loop:
+        deadlines = _deadlines_by_loop.get(loop)
+        if deadlines is None:
+            deadlines = _deadlines_by_loop[loop] = _Deadlines(loop)
+        _deadlines = deadlines
+    return deadlines
+
+
 async def resume_with_deadline(coro: Any, first: Any, deadline: float) -> Any:
     """Finish a coroutine already started with ``coro.send(None)`` (which
     yielded ``first``), raising TimeoutError past ``deadline`` (loop time).
 
     Callers start an awaitable themselves and come here only if it has to
     wait: most ASGI ``receive()`` calls return data the server already
-    holds, and those cost no timer at all.
+    holds, and those cost no deadline at all.
     """
-    async with asyncio.timeout_at(deadline):
+    task = asyncio.current_task()
+    if task is None:  # not in a task (a bare coroutine driven by hand): a timer of its own
+        async with asyncio.timeout_at(deadline):
+            return await _Resume(coro, first)
+    deadlines = deadlines_of(asyncio.get_running_loop())
+    deadlines.add(task, deadline)
+    try:
         return await _Resume(coro, first)
+    except asyncio.CancelledError:
+        if deadlines.timed_out(task):
+            raise TimeoutError from None
+        raise
+    finally:
+        deadlines.done(task)
 
 
 def file_path_to_path(*paths: FilePath) -> Path:

@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 
 from ..datastructures import FileStorage
 from ..formparser import FormDataParser
-from ..utils import resume_with_deadline
+from ..utils import deadlines_of
 from .base import BaseRequestWebsocket
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -68,26 +68,30 @@ class Body:
             raise RequestEntityTooLarge()
 
     async def _next_chunk(self) -> bytes:
-        receiving = self._receive()
         if self._timeout is None:
-            message = await receiving
+            message = await self._receive()
         else:
+            # One deadline for the whole body. Kept by the loop's deadline
+            # keeper (a dict entry per wait, no timer of its own): cheaper than
+            # asyncio.timeout whether the server has the data already (Uvicorn)
+            # or every receive() waits (Granian).
+            loop = asyncio.get_running_loop()
+            deadline = self._deadline
+            if deadline is None:
+                deadline = self._deadline = loop.time() + self._timeout
+            task = asyncio.current_task()
+            deadlines = deadlines_of(loop)
+            if task is not None:
+                deadlines.add(task, deadline)
             try:
-                step = receiving.send
-            except AttributeError:  # an awaitable that is not a coroutine
-                receiving = receiving.__await__()
-                step = getattr(receiving, "send", None)  # Granian's awaitables only have __next__
-            try:
-                first = step(None) if step is not None else next(receiving)
-            except StopIteration as done:  # the server already had it: no timer needed
-                message = done.value
-            else:
-                if self._deadline is None:
-                    self._deadline = asyncio.get_running_loop().time() + self._timeout
-                try:
-                    message = await resume_with_deadline(receiving, first, self._deadline)
-                except TimeoutError:
+                message = await self._receive()
+            except asyncio.CancelledError:
+                if task is not None and deadlines.timed_out(task):
                     raise RequestTimeout() from None
+                raise
+            finally:
+                if task is not None:
+                    deadlines.done(task)
         if message["type"] == "http.disconnect":
             self._complete = True
             raise ClientDisconnected()
