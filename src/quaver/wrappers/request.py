@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 
 from ..datastructures import FileStorage
 from ..formparser import FormDataParser
-from ..utils import deadlines_of
+from ..utils import _Resume, deadlines_of
 from .base import BaseRequestWebsocket
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -71,27 +71,17 @@ class Body:
         if self._timeout is None:
             message = await self._receive()
         else:
-            # One deadline for the whole body. Kept by the loop's deadline
-            # keeper (a dict entry per wait, no timer of its own): cheaper than
-            # asyncio.timeout whether the server has the data already (Uvicorn)
-            # or every receive() waits (Granian).
-            loop = asyncio.get_running_loop()
-            deadline = self._deadline
-            if deadline is None:
-                deadline = self._deadline = loop.time() + self._timeout
-            task = asyncio.current_task()
-            deadlines = deadlines_of(loop)
-            if task is not None:
-                deadlines.add(task, deadline)
-            try:
-                message = await self._receive()
-            except asyncio.CancelledError:
-                if task is not None and deadlines.timed_out(task):
-                    raise RequestTimeout() from None
-                raise
-            finally:
-                if task is not None:
-                    deadlines.done(task)
+            receiving = self._receive()
+            step = getattr(receiving, "send", None)  # Granian's awaitables have none: they always wait
+            if step is None:
+                message = await self._by_deadline(receiving)
+            else:
+                try:
+                    first = step(None)
+                except StopIteration as done:  # the server already had it: no deadline needed
+                    message = done.value
+                else:
+                    message = await self._by_deadline(_Resume(receiving, first))
         if message["type"] == "http.disconnect":
             self._complete = True
             raise ClientDisconnected()
@@ -103,6 +93,30 @@ class Body:
             self._complete = True
             raise RequestEntityTooLarge()
         return chunk
+
+    async def _by_deadline(self, receiving: Any) -> dict[str, Any]:
+        """Await the server's ``receive()`` within the body's deadline (one
+        for the whole body), kept by the loop's deadline keeper: a dict entry
+        per wait, no timer of its own as ``asyncio.timeout`` would arm."""
+        loop = asyncio.get_running_loop()
+        deadline = self._deadline
+        if deadline is None:
+            deadline = self._deadline = loop.time() + self._timeout  # type: ignore[operator]  # set: we are here
+        task = asyncio.current_task()
+        if task is None:  # driven by hand, outside a task: nothing to cancel
+            message: dict[str, Any] = await receiving
+            return message
+        deadlines = deadlines_of(loop)
+        deadlines.add(task, deadline)
+        try:
+            message = await receiving
+        except asyncio.CancelledError:
+            if deadlines.timed_out(task):
+                raise RequestTimeout() from None
+            raise
+        finally:
+            deadlines.done(task)
+        return message
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return _Chunks(self)
