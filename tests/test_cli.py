@@ -785,3 +785,32 @@ def test_script_info_takes_the_module_import_module_returns(monkeypatch: pytest.
     module = types.SimpleNamespace(app=made)
     monkeypatch.setattr(quaver.cli, "import_module", lambda name: module)
     assert ScriptInfo("anywhere:app").load_app() is made
+
+
+def test_app_cli_invoked_on_its_own_runs_its_commands_against_that_app(tmp_path: Path) -> None:
+    app = Quaver("standalone")
+    other = Quaver("other")  # another app in the process changes nothing
+
+    @app.cli.command("whoami")
+    def whoami() -> None:
+        click.echo(f"{current_app.name} {other.name}")
+
+    @app.cli.command("later")
+    async def later() -> None:
+        click.echo(f"async in {current_app.name}")
+
+    runner = CliRunner()
+    assert runner.invoke(app.cli, ["whoami"]).output == "standalone other\n"  # as 'app.cli()' in __main__ does
+    assert runner.invoke(app.cli, ["later"]).output == "async in standalone\n"
+
+
+def test_a_bare_app_group_with_no_app_says_how_to_name_one() -> None:
+    group = AppGroup("loose")
+
+    @group.command("hello")
+    def hello() -> None:
+        click.echo("never")
+
+    result = CliRunner().invoke(group, ["hello"])
+    assert result.exit_code == 2
+    assert "quaver --app NAME" in result.output and "never" not in result.output

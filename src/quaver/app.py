@@ -126,6 +126,7 @@ class Quaver(  # type: ignore[misc]
         self._async_cache: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
         self.asgi_app = self._asgi_app
         self.cli = AppGroup(self.name)
+        self.cli._app = self  # app.cli() on its own runs its commands against this app
         if self.has_static_folder:
             assert bool(static_host) == host_matching, "Invalid static_host/host_matching combination"
             self.add_url_rule(

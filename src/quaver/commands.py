@@ -71,7 +71,13 @@ class ScriptInfo:
         return app
 
     def _locate_app(self) -> Quaver:
-        """The app when there is no ``create_app``: found by the command line's subclass."""
+        """The app when there is no ``create_app``: the one whose ``app.cli``
+        was invoked on its own (``app.cli()``); the command line's subclass
+        finds it by import path instead."""
+        ctx = click.get_current_context(silent=True)
+        root = ctx.find_root().command if ctx is not None else None
+        if isinstance(root, AppGroup) and root._app is not None:
+            return root._app
         raise NoAppException(
             "There is no app to run this command against: run it as 'quaver --app NAME COMMAND', "
             "or in a test with app.test_cli_runner()."
@@ -161,6 +167,10 @@ def _run_async(func: Callable[..., Awaitable[Any]]) -> Callable[..., Any]:
 class AppGroup(click.Group):
     """A click group whose commands run in the app context unless given
     ``with_appcontext=False``; ``async def`` commands are supported."""
+
+    #: The app whose ``cli`` this is (set by the app): its commands run
+    #: against it when the group is invoked on its own, ``app.cli()``.
+    _app: Quaver | None = None
 
     @overload
     def command(self, __func: Callable[..., Any]) -> click.Command: ...
