@@ -212,25 +212,24 @@ class _Resume:
 
 class _Deadlines:
     """The deadlines of the tasks of one event loop waiting in
-    ``resume_with_deadline``, kept by one timer: it fires at the earliest
+    ``await_by_deadline``, kept by one timer: it fires at the earliest
     deadline it was armed for, cancels the tasks past theirs, and rearms at
     the earliest left. A wait costs a dict entry, not a timer of its own (as
     ``asyncio.timeout`` takes): on a server whose ``receive()`` always waits
     (Granian), every request body read would otherwise arm and disarm one."""
 
-    __slots__ = ("loop", "waiting", "expired", "timer", "when")
+    __slots__ = ("loop", "waiting", "expired", "timer")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.waiting: dict[asyncio.Task[Any], float] = {}
         self.expired: set[asyncio.Task[Any]] = set()
         self.timer: asyncio.TimerHandle | None = None
-        self.when = 0.0
 
     def add(self, task: asyncio.Task[Any], deadline: float) -> None:
         """``task`` starts a wait that must end by ``deadline`` (loop time)."""
         self.waiting[task] = deadline
-        if self.timer is None or deadline < self.when:
+        if self.timer is None or deadline < self.timer.when():
             self._arm(deadline)
 
     def timed_out(self, task: asyncio.Task[Any]) -> bool:
@@ -246,7 +245,6 @@ class _Deadlines:
     def _arm(self, when: float) -> None:
         if self.timer is not None:
             self.timer.cancel()
-        self.when = when
         self.timer = self.loop.call_at(when, self._sweep)
 
     def _sweep(self) -> None:
@@ -281,6 +279,26 @@ def deadlines_of(loop: asyncio.AbstractEventLoop) -> _Deadlines:
     return deadlines
 
 
+async def await_by_deadline(awaitable: Awaitable[T], deadline: float) -> T:
+    """Await ``awaitable``, raising TimeoutError past ``deadline`` (loop
+    time), the deadline kept by the loop's keeper (``deadlines_of``). Outside
+    a task (a coroutine driven by hand) there is nothing to cancel, so no
+    deadline."""
+    task = asyncio.current_task()
+    if task is None:
+        return await awaitable
+    deadlines = deadlines_of(asyncio.get_running_loop())
+    deadlines.add(task, deadline)
+    try:
+        return await awaitable
+    except asyncio.CancelledError:
+        if deadlines.timed_out(task):
+            raise TimeoutError from None
+        raise
+    finally:
+        deadlines.done(task)
+
+
 async def resume_with_deadline(coro: Any, first: Any, deadline: float) -> Any:
     """Finish a coroutine already started with ``coro.send(None)`` (which
     yielded ``first``), raising TimeoutError past ``deadline`` (loop time).
@@ -289,20 +307,7 @@ async def resume_with_deadline(coro: Any, first: Any, deadline: float) -> Any:
     wait: most ASGI ``receive()`` calls return data the server already
     holds, and those cost no deadline at all.
     """
-    task = asyncio.current_task()
-    if task is None:  # not in a task (a bare coroutine driven by hand): a timer of its own
-        async with asyncio.timeout_at(deadline):
-            return await _Resume(coro, first)
-    deadlines = deadlines_of(asyncio.get_running_loop())
-    deadlines.add(task, deadline)
-    try:
-        return await _Resume(coro, first)
-    except asyncio.CancelledError:
-        if deadlines.timed_out(task):
-            raise TimeoutError from None
-        raise
-    finally:
-        deadlines.done(task)
+    return await await_by_deadline(_Resume(coro, first), deadline)
 
 
 def file_path_to_path(*paths: FilePath) -> Path:

@@ -18,7 +18,7 @@ from werkzeug.exceptions import (
 
 from ..datastructures import FileStorage
 from ..formparser import FormDataParser
-from ..utils import _Resume, deadlines_of
+from ..utils import await_by_deadline, resume_with_deadline
 from .base import BaseRequestWebsocket
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -73,15 +73,18 @@ class Body:
         else:
             receiving = self._receive()
             step = getattr(receiving, "send", None)  # Granian's awaitables have none: they always wait
-            if step is None:
-                message = await self._by_deadline(receiving)
-            else:
-                try:
-                    first = step(None)
-                except StopIteration as done:  # the server already had it: no deadline needed
-                    message = done.value
+            try:
+                if step is None:
+                    message = await await_by_deadline(receiving, self._body_deadline(self._timeout))
                 else:
-                    message = await self._by_deadline(_Resume(receiving, first))
+                    try:
+                        first = step(None)
+                    except StopIteration as done:  # the server already had it: no deadline needed
+                        message = done.value
+                    else:
+                        message = await resume_with_deadline(receiving, first, self._body_deadline(self._timeout))
+            except TimeoutError:
+                raise RequestTimeout() from None
         if message["type"] == "http.disconnect":
             self._complete = True
             raise ClientDisconnected()
@@ -94,29 +97,13 @@ class Body:
             raise RequestEntityTooLarge()
         return chunk
 
-    async def _by_deadline(self, receiving: Any) -> dict[str, Any]:
-        """Await the server's ``receive()`` within the body's deadline (one
-        for the whole body), kept by the loop's deadline keeper: a dict entry
-        per wait, no timer of its own as ``asyncio.timeout`` would arm."""
-        loop = asyncio.get_running_loop()
+    def _body_deadline(self, timeout: float) -> float:
+        """The loop time the whole body must have arrived by: set at the
+        first ``receive()`` that has to wait."""
         deadline = self._deadline
         if deadline is None:
-            deadline = self._deadline = loop.time() + self._timeout  # type: ignore[operator]  # set: we are here
-        task = asyncio.current_task()
-        if task is None:  # driven by hand, outside a task: nothing to cancel
-            message: dict[str, Any] = await receiving
-            return message
-        deadlines = deadlines_of(loop)
-        deadlines.add(task, deadline)
-        try:
-            message = await receiving
-        except asyncio.CancelledError:
-            if deadlines.timed_out(task):
-                raise RequestTimeout() from None
-            raise
-        finally:
-            deadlines.done(task)
-        return message
+            deadline = self._deadline = asyncio.get_running_loop().time() + timeout
+        return deadline
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return _Chunks(self)
