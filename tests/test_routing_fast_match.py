@@ -276,6 +276,19 @@ def test_fast_matcher_sees_rules_added_after_it_was_first_used() -> None:
     check(url_map, "/a/2")
 
 
+def test_fast_matcher_answers_a_repeated_static_path_afresh_each_time() -> None:
+    url_map = make_map([{"rule": "/x", "endpoint": "x", "methods": ["GET"]}])
+    rule, args = check(url_map, "/x")
+    args["taken"] = 1  # a url_value_preprocessor may change the view's arguments
+    again, fresh = check(url_map, "/x")
+    assert (again, fresh) == (rule, {})
+    assert url_map.fast_match("/x", "POST", False) is None  # a 405 stays Werkzeug's, hit or not
+    url_map.add(QuaverRule("/x", endpoint="x_post", methods=["POST"]))
+    assert check(url_map, "/x", "POST")[0].endpoint == "x_post"
+    url_map.add(QuaverRule("/x", endpoint="x_default", defaults={"page": 1}))
+    assert url_map.fast_match("/x", "GET", False) is None  # a rule with defaults makes Werkzeug decide
+
+
 # -- hand-written rule sets, each swept over many paths -------------------------
 RULE_SETS: dict[str, list[dict[str, Any]]] = {
     "static_beats_dynamic": [

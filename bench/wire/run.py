@@ -77,11 +77,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=int, default=5, help="seconds of wrk per server, framework and route")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--servers", default=",".join(SERVERS), help="comma-separated subset of " + ",".join(SERVERS))
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS),
+                        help="comma-separated subset of " + ",".join(FRAMEWORKS) + " (the ratio needs both)")
     args = parser.parse_args()
+    servers = tuple(s for s in SERVERS if s in args.servers.split(","))
+    frameworks = tuple(f for f in FRAMEWORKS if f in args.frameworks.split(","))
     results: dict = {}
     for round_ in range(args.rounds):
-        for server in SERVERS:
-            order = FRAMEWORKS[round_ % len(FRAMEWORKS):] + FRAMEWORKS[:round_ % len(FRAMEWORKS)]
+        for server in servers:
+            order = frameworks[round_ % len(frameworks):] + frameworks[:round_ % len(frameworks)]
             for framework in order:
                 process, port = start(server, framework)
                 try:
@@ -99,13 +104,15 @@ def main() -> None:
                         process.kill()
     print(f"Python {sys.version.split()[0]}, wrk -t1 -c{args.connections}, {args.rounds} rounds x "
           f"{args.duration} s, one worker, median requests per second\n")
-    print("| server | route | " + " | ".join(FRAMEWORKS) + " | Quaver/Starlette |")
-    print("|---|---|" + "---:|" * (len(FRAMEWORKS) + 1))
-    for server in SERVERS:
+    ratio = "quaver" in frameworks and "starlette" in frameworks
+    print("| server | route | " + " | ".join(frameworks) + (" | Quaver/Starlette |" if ratio else " |"))
+    print("|---|---|" + "---:|" * (len(frameworks) + ratio))
+    for server in servers:
         for name, _, _ in ROUTES:
-            medians = {f: statistics.median(results[(server, f, name)]) for f in FRAMEWORKS}
-            cells = " | ".join(f"{medians[f]:,.0f}" for f in FRAMEWORKS)
-            print(f"| {server} | {name} | {cells} | {medians['quaver'] / medians['starlette']:.2f}x |")
+            medians = {f: statistics.median(results[(server, f, name)]) for f in frameworks}
+            cells = " | ".join(f"{medians[f]:,.0f}" for f in frameworks)
+            tail = f" | {medians['quaver'] / medians['starlette']:.2f}x |" if ratio else " |"
+            print(f"| {server} | {name} | {cells}{tail}")
     load = os.getloadavg()[0]
     print(f"\nload average (1 min) at the end: {load:.2f}")
 

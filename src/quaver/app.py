@@ -124,7 +124,7 @@ class Quaver(  # type: ignore[misc]
         self.shutdown_event = asyncio.Event()
         self._plans: dict[tuple[str | None, bool], _Plan] = {}
         self._async_cache: dict[Callable[..., Any], Callable[..., Awaitable[Any]]] = {}
-        self.asgi_app = self._asgi_app
+        self.asgi_app = self._own_asgi_app = self._asgi_app  # the second to tell if middleware replaced it
         self.cli = AppGroup(self.name)
         self.cli._app = self  # app.cli() on its own runs its commands against this app
         if self.has_static_folder:
@@ -491,9 +491,9 @@ class Quaver(  # type: ignore[misc]
     # ------------------------------------------------------------------
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         kind = scope["type"]
-        if kind == "http" and self.asgi_app == self._asgi_app:
+        if kind == "http" and self.asgi_app is self._own_asgi_app:
             await asgi.handle_http(self, scope, receive, send)  # the common cases, one call shorter
-        elif kind == "websocket" and self.asgi_app == self._asgi_app:
+        elif kind == "websocket" and self.asgi_app is self._own_asgi_app:
             await asgi.handle_websocket(self, scope, receive, send)  # and one coroutine less to hold
         else:
             await self.asgi_app(scope, receive, send)

@@ -59,11 +59,12 @@ class _AppCtxGlobals:
 class AppContext:
     """Binds an app (``current_app``) and its ``g`` to the running task."""
 
+    _url_adapter: Any = _sentinel
+
     def __init__(self, app: Quaver) -> None:
         self.app = app
         self.g = app.app_ctx_globals_class()
         self._tokens: list[Any] = []
-        self._url_adapter: Any = _sentinel
 
     @property
     def url_adapter(self) -> Any:
@@ -111,16 +112,19 @@ class _RequestWebsocketContext:
     #: True once ``auto_pop`` kept the context pushed (Quart's name).
     preserved = False
 
+    # Defaults until set: one context is made per request, so __init__ sets only what each needs.
+    flashes: list[Any] | None = None
+    _url_adapter: Any = _sentinel
+    #: after_this_request's functions: an empty tuple until the first is added.
+    _after_request_functions: list[Callable[..., Any]] | tuple[()] = ()
+    #: What the app computed for this request's endpoint (hooks in order).
+    _plan: Any = None
+
     def __init__(self, app: Quaver, request_websocket: Any, session: Any = None) -> None:
         self.app = app
         self.request_websocket = request_websocket
         self._session = session
-        self.flashes: list[Any] | None = None
         self._tokens: list[tuple[Any, AppContext | None]] = []
-        self._url_adapter: Any = _sentinel
-        self._after_request_functions: list[Callable[..., Any]] = []
-        #: What the app computed for this request's endpoint (hooks in order).
-        self._plan: Any = None
 
     @property
     def url_adapter(self) -> Any:
@@ -255,12 +259,19 @@ def has_websocket_context() -> bool:
     return _cv_websocket.get(None) is not None
 
 
+def _add_after(ctx: Any, func: Callable[..., Any]) -> None:
+    functions = ctx._after_request_functions
+    if functions.__class__ is tuple:
+        functions = ctx._after_request_functions = []
+    functions.append(func)
+
+
 def after_this_request(func: Callable[..., Any]) -> Callable[..., Any]:
     """Run ``func(response)`` after this request's view, before the app's after_request hooks."""
     ctx = _cv_request.get(None)
     if ctx is None:
         raise RuntimeError("'after_this_request' can only be used during a request.")
-    ctx._after_request_functions.append(func)
+    _add_after(ctx, func)
     return func
 
 
@@ -269,7 +280,7 @@ def after_this_websocket(func: Callable[..., Any]) -> Callable[..., Any]:
     ctx = _cv_websocket.get(None)
     if ctx is None:
         raise RuntimeError("'after_this_websocket' can only be used in a websocket.")
-    ctx._after_request_functions.append(func)
+    _add_after(ctx, func)
     return func
 
 

@@ -118,6 +118,8 @@ class _FastIndex:
         self.static: dict[str, list[Rule | None]] = {}
         self.dynamic: dict[int, list[_Candidate]] = {}
         self.blockers: dict[str, list[tuple[str, ...]]] = {}
+        #: Static paths already matched, by (path, method, websocket): bounded by the static rules.
+        self.static_hits: dict[tuple[str, str, bool], Rule] = {}
         self._by_pattern: dict[tuple[int, str], _Candidate] = {}
         # With host matching every rule has a host part; the index knows paths only.
         self.disabled = url_map.host_matching
@@ -305,6 +307,10 @@ class QuaverMap(Map):
         if index is None:
             self.update()
             index = self._fast_index = _FastIndex(self)
+        key = (path, method, websocket)
+        rule = index.static_hits.get(key)
+        if rule is not None:
+            return rule, {}
         if index.disabled:
             return None
         segments = path.split("/")
@@ -322,6 +328,7 @@ class QuaverMap(Map):
                 if rule is None:
                     continue
                 if (rule.methods is None or method in rule.methods) and rule.websocket == websocket:
+                    index.static_hits[key] = rule
                     return rule, {}
             return None
         candidates = index.dynamic.get(len(segments))
@@ -347,6 +354,8 @@ class QuaverMap(Map):
             return None
         rule, names, to_python = matched
         try:
+            if len(names) == 1:  # the usual one converter, without a comprehension's function call
+                return rule, {names[0]: to_python[0](values[0])}
             # zip() without strict=, as in _match_segments: this runs on every dynamic route's request.
             return rule, {name: convert(value) for name, convert, value in zip(names, to_python, values)}  # noqa: B905
         except ValidationError:

@@ -128,7 +128,10 @@ class AppSessionMixin:
     @property
     def _session_needs_async_open(self) -> bool:
         """True if the session interface opens sessions with a coroutine."""
-        return self._session_sync_methods()[0] is None
+        cached = self._session_methods
+        if cached is None or cached[0] is not self.session_interface:
+            return self._session_sync_methods()[0] is None
+        return cached[1] is None
 
     async def open_session(self, request: Any) -> Any:
         """Open the session for ``request`` (a null session when it can't be)."""

@@ -27,6 +27,9 @@ _BAD_COOKIE_NAME = re.compile(r'[\x00-\x20\x7f",;=]')
 _BAD_COOKIE_DOMAIN = re.compile(r'[\x00-\x20\x7f",;]')
 
 
+_NEW_HEADERS = object.__new__
+
+
 class Response(SansIOResponse):
     """An HTTP response.
 
@@ -124,7 +127,7 @@ class Response(SansIOResponse):
         if cls.__init__ is not _RESPONSE_INIT:
             return cls(body, status, content_type=content_type)
         self = cls.__new__(cls)
-        headers = Headers()
+        headers = _NEW_HEADERS(Headers)  # its __init__ would only set the list set here
         headers._list = [
             ("Content-Type", content_type),
             ("Content-Length", str(len(body))),
