@@ -21,6 +21,7 @@ from quaver import (
     request,
     url_for,
 )
+from quaver.globals import _cv_request
 
 
 # -- outside any context ----------------------------------------------------
@@ -481,3 +482,37 @@ async def test_auto_pop_keeps_a_context_after_an_error_with_preserve_context_on_
     await ctx.pop(None)
     assert not has_request_context()
 
+
+
+# -- the proxies forward what a view reads ------------------------------------
+async def test_proxies_forward_reads_writes_and_missing_names_as_the_objects_do() -> None:
+    app = Quaver(__name__)
+    app.config["ANSWER"] = 42
+
+    @app.get("/")
+    async def index() -> dict[str, object]:
+        g.user = "ada"
+        with pytest.raises(AttributeError, match="no attribute 'nope'"):
+            _ = request.nope
+        return {
+            "method": request.method,
+            "path": request.path,
+            "user": g.user,
+            "got": g.get("user"),
+            "answer": current_app.config["ANSWER"],
+            "class": request.__class__.__name__,
+            "is_request": isinstance(request, app.request_class),
+            "current": request._get_current_object() is request_ctx_request(),
+            "empty_name": getattr(request, "", "fallback"),
+        }
+
+    def request_ctx_request() -> object:
+        return _cv_request.get().request
+
+    response = await app.test_client().get("/")
+    assert await response.get_json() == {
+        "method": "GET", "path": "/", "user": "ada", "got": "ada", "answer": 42, "class": "Request",
+        "is_request": True, "current": True, "empty_name": "fallback",
+    }
+    with pytest.raises(RuntimeError, match="request context"):
+        _ = request.method

@@ -31,7 +31,9 @@ _no_ws_msg = "Working outside of websocket context."
 
 class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
     """Werkzeug's LocalProxy with a shorter attribute path: ``request.x``
-    costs one call instead of three, and views read ``request`` a lot."""
+    costs one call instead of an AttributeError and three calls, and views
+    read ``request`` a lot. Names starting with ``_`` are looked up on the
+    proxy first, as Werkzeug's does (``_get_current_object``, dunders)."""
 
     __slots__ = ()
     _var: ContextVar[Any]
@@ -46,10 +48,23 @@ class _ContextProxy(LocalProxy):  # type: ignore[type-arg]
         return getattr(getattr(ctx, self._attribute), name)
 
 
-def _context_proxy(var: ContextVar[Any], attribute: str, message: str) -> Any:
+def _context_proxy(label: str, var: ContextVar[Any], attribute: str, message: str) -> Any:
     """A proxy to ``var.get().<attribute>``, its own class holding what it reads."""
-    cls = type(f"_{attribute.title()}Proxy", (_ContextProxy,), {
+    get = var.get
+    own = object.__getattribute__
+
+    def __getattribute__(self: _ContextProxy, name: str) -> Any:
+        if name[:1] == "_":
+            return own(self, name)  # an AttributeError goes on to __getattr__, which forwards it
+        try:
+            ctx = get()
+        except LookupError:
+            raise RuntimeError(message) from None
+        return getattr(getattr(ctx, attribute), name)
+
+    cls = type(f"_{label.title()}Proxy", (_ContextProxy,), {
         "__slots__": (), "_var": var, "_attribute": attribute, "_message": message,
+        "__getattribute__": __getattribute__,
     })
     return cls(var, attribute, unbound_message=message)
 
@@ -59,14 +74,14 @@ _cv_request: ContextVar[RequestContext] = ContextVar("quaver.request_ctx")
 _cv_websocket: ContextVar[WebsocketContext] = ContextVar("quaver.websocket_ctx")
 
 app_ctx: AppContext = LocalProxy(_cv_app, unbound_message=_no_app_msg)  # type: ignore[assignment]
-current_app: Quaver = _context_proxy(_cv_app, "app", _no_app_msg)
-g: _AppCtxGlobals = _context_proxy(_cv_app, "g", _no_app_msg)
+current_app: Quaver = _context_proxy("app", _cv_app, "app", _no_app_msg)
+g: _AppCtxGlobals = _context_proxy("g", _cv_app, "g", _no_app_msg)
 
 request_ctx: Any = LocalProxy(_cv_request, unbound_message=_no_req_msg)
-request: Request = _context_proxy(_cv_request, "request", _no_req_msg)
+request: Request = _context_proxy("request", _cv_request, "request_websocket", _no_req_msg)
 
 websocket_ctx: WebsocketContext = LocalProxy(_cv_websocket, unbound_message=_no_ws_msg)  # type: ignore[assignment]
-websocket: Websocket = _context_proxy(_cv_websocket, "websocket", _no_ws_msg)
+websocket: Websocket = _context_proxy("websocket", _cv_websocket, "request_websocket", _no_ws_msg)
 
 
 def _session() -> Any:
