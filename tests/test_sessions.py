@@ -567,3 +567,26 @@ async def test_the_bases_open_and_save_are_left_to_subclasses() -> None:
         await interface.open_session(Quaver(__name__), None)
     with pytest.raises(NotImplementedError):
         await interface.save_session(Quaver(__name__), None, None)
+
+
+async def test_session_proxy_forwards_methods_and_attributes_and_needs_a_request() -> None:
+    app = Quaver(__name__)
+    app.secret_key = "proxy-test"
+
+    @app.post("/")
+    async def write() -> dict[str, Any]:
+        session["user"] = "ada"
+        session.permanent = True
+        return {"got": session.get("user"), "missing": session.get("nope", "default"), "modified": session.modified}
+
+    @app.get("/")
+    async def read() -> dict[str, Any]:
+        return {"user": session.get("user"), "permanent": session.permanent, "class": session.__class__.__name__}
+
+    client = app.test_client()
+    written = await client.post("/")
+    assert await written.get_json() == {"got": "ada", "missing": "default", "modified": True}
+    read_back = await client.get("/")
+    assert await read_back.get_json() == {"user": "ada", "permanent": True, "class": "SecureCookieSession"}
+    with pytest.raises(RuntimeError, match="request context"):
+        session.get("user")

@@ -93,4 +93,15 @@ def _session() -> Any:
     return ctx.session
 
 
-session: SessionMixin = LocalProxy(_session)  # type: ignore[assignment]
+class _SessionProxy(LocalProxy):  # type: ignore[type-arg]
+    """``session``: public names go straight to the session, as ``request``'s do."""
+
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> Any:
+        if name[:1] == "_":
+            return object.__getattribute__(self, name)  # an AttributeError goes on to __getattr__
+        return getattr(_session(), name)
+
+
+session: SessionMixin = _SessionProxy(_session)  # type: ignore[assignment]
