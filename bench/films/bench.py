@@ -17,11 +17,10 @@ import asyncio
 import os
 import re
 import shutil
-import socket
+import signal
 import statistics
 import subprocess
 import sys
-import time
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
@@ -29,6 +28,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench_servers import free_port, stop, wait_until_serving  # noqa: E402  (bench/bench_servers.py)
 
 FRAMEWORKS = ("flask", "quart", "quaver")
 # (name, wrk arguments after the URL's host)
@@ -40,32 +42,12 @@ ROUTES = (
 CONNECTIONS = 20
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def server_command(framework: str, port: int) -> list[str]:
     if framework == "flask":
         return [str(VENV_BIN / "gunicorn"), "--workers", "1", "--worker-class", "sync",
                 "--bind", f"127.0.0.1:{port}", "--log-level", "warning", "flask_app:app"]
     return [str(VENV_BIN / "uvicorn"), "async_app:app", "--workers", "1", "--host", "127.0.0.1",
             "--port", str(port), "--log-level", "warning", "--no-access-log"]
-
-
-def wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server on port {port} exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/films/1/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} did not answer in {timeout} s")
 
 
 def fetch(port: int, path: str) -> bytes:
@@ -137,8 +119,8 @@ def main() -> None:
             process = subprocess.Popen(
                 server_command(framework, port), cwd=HERE, env={**env, "BENCH_FRAMEWORK": framework}
             )
-            stack.callback(stop, process)
-            wait_until_serving(port, process)
+            stack.callback(stop, process, signal.SIGTERM, 15)
+            wait_until_serving(process, port, "/films/1/", name=f"the {framework} server")
             ports[framework] = port
         answers = {fw: (fetch(port, "/films/7/"), len(fetch(port, "/films/"))) for fw, port in ports.items()}
         print("answers to /films/7/ and the length of /films/:", answers, file=sys.stderr)
@@ -160,16 +142,6 @@ def main() -> None:
     print(table(results))
     print(f"\nload average (1 min) {load_before:.2f} before, {os.getloadavg()[0]:.2f} after "
           "(before: near 0 when nothing else runs on the machine)")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 if __name__ == "__main__":

@@ -19,25 +19,22 @@ import argparse
 import os
 import re
 import shutil
-import socket
+import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 EXAMPLE = HERE.parent.parent / "examples" / "films"
 VENV_BIN = Path(sys.executable).parent
+sys.path.insert(0, str(HERE.parent))
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench_servers import free_port, wait_until_serving  # noqa: E402  (bench/bench_servers.py)
+from bench_servers import stop as stop_server  # noqa: E402  (main's `stop` is its sampler's event)
 
 
 def resident_kib(pid: int) -> int:
@@ -60,20 +57,6 @@ def server_command(server: str, port: int) -> list[str]:
     return [str(VENV_BIN / "hypercorn"), "app:app", "--bind", f"127.0.0.1:{port}", "--log-level", "warning"]
 
 
-def wait_until_serving(port: int, process: subprocess.Popen, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited with {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/films/1/", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"the server did not answer in {timeout} s")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default="", help="default: a new SQLite file in a temporary directory")
@@ -92,7 +75,7 @@ def main() -> int:
         env = {**os.environ, "DATABASE_URL": url}
         server = subprocess.Popen(server_command(args.server, port), cwd=EXAMPLE, env=env)
         try:
-            wait_until_serving(port, server)
+            wait_until_serving(server, port, "/films/1/")
             samples: list[tuple[float, int]] = []
             stop = threading.Event()
 
@@ -114,12 +97,7 @@ def main() -> int:
                 sampler.join()
             alive = server.poll() is None
         finally:
-            server.terminate()
-            try:
-                server.wait(20)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            stop_server(server, signal.SIGTERM, 20)
 
     output = wrk.stdout
     print(output)

@@ -12,26 +12,21 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+
+from bench_servers import free_port, stop, wait_until_serving  # noqa: E402  (bench/bench_servers.py)
+
 BIN = Path(sys.executable).parent
 FRAMEWORKS = ("bare", "starlette", "fastapi", "quart", "quaver")
 SERVERS = ("uvicorn", "granian", "hypercorn")
 ROUTES = (("GET /json", "/json", []), ("GET /users/<int>", "/users/7", []),
           ("POST /echo", "/echo", ["-s", str(HERE / "echo.lua")]))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def command(server: str, port: int) -> list[str]:
@@ -48,19 +43,9 @@ def command(server: str, port: int) -> list[str]:
 def start(server: str, framework: str) -> tuple[subprocess.Popen, int]:
     port = free_port()
     process = subprocess.Popen(command(server, port), cwd=HERE, env={**os.environ, "WIRE_FRAMEWORK": framework},
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{server} {framework} exited: {process.stderr.read().decode()}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json", timeout=1) as response:
-                if response.status == 200:
-                    return process, port
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    raise RuntimeError(f"{server} {framework} did not answer within 30 s")
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    wait_until_serving(process, port, "/json", name=f"{server} {framework}")
+    return process, port
 
 
 def wrk(port: int, path: str, extra: list[str], duration: float, connections: int) -> float:
@@ -97,11 +82,7 @@ def main() -> None:
                         print(f"round {round_ + 1}: {server:9s} {framework:9s} {name:18s} {rps:9,.0f} req/s",
                               file=sys.stderr, flush=True)
                 finally:
-                    process.terminate()
-                    try:
-                        process.wait(10)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+                    stop(process)
     print(f"Python {sys.version.split()[0]}, wrk -t1 -c{args.connections}, {args.rounds} rounds x "
           f"{args.duration} s, one worker, median requests per second\n")
     ratio = "quaver" in frameworks and "starlette" in frameworks

@@ -14,11 +14,8 @@ smoke run, ``--client websockets`` to drive it with the websockets library.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import multiprocessing
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -30,19 +27,11 @@ import psutil
 HERE = Path(__file__).resolve().parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent))
 
+from bench_servers import free_port, stop, wait_until_serving  # noqa: E402  (bench/bench_servers.py)
 from client import run_client  # noqa: E402  (bench/ws/client.py)
 
-
-def _wire_helpers():  # noqa: ANN202
-    """bench/wire/run.py, loaded under another name (its file is also called run.py)."""
-    spec = importlib.util.spec_from_file_location("wire_run", HERE.parent / "wire" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-free_port = _wire_helpers().free_port
 FRAMEWORKS = ("bare", "starlette", "quart", "quaver")
 LABELS = {"bare": "bare", "starlette": "Starlette", "quart": "Quart", "quaver": "Quaver"}
 # uvicorn's --ws auto is websockets' Sans-I/O implementation when websockets is installed
@@ -69,29 +58,8 @@ def start(server: str, framework: str, wrap: tuple[str, ...] = ()) -> tuple[subp
     argv = [*wrap, str(BIN / argv[0]), *argv[1:]]
     process = subprocess.Popen(argv, cwd=HERE, env={**os.environ, "WS_FRAMEWORK": framework},
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{server} {framework} exited: {process.stderr.read().decode()}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    raise RuntimeError(f"{server} {framework} did not listen within 30 s")
-
-
-def stop(process: subprocess.Popen, first: int = signal.SIGTERM) -> None:
-    """SIGTERM (or ``first``), then after 10 s SIGKILL to the server's process group (Hypercorn's worker included)."""
-    try:
-        os.killpg(process.pid, first)
-        process.wait(10)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
-    except ProcessLookupError:
-        pass
+    wait_until_serving(process, port, name=f"{server} {framework}")
+    return process, port
 
 
 def server_cpu(process: subprocess.Popen) -> float:
