@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -335,9 +335,14 @@ class QuaverMap(Map):
         if candidates is None:
             return None
         matched: _Target | None = None
-        values: list[str] = []
+        values: Sequence[str] = ()
         for candidate in candidates:
-            groups = _match_segments(candidate, path, segments)
+            whole = candidate.whole  # _match_segments' common case, inline: this runs on every dynamic route
+            if whole is not None:
+                found = whole.match(path)
+                groups = found.groups() if found is not None else None
+            else:
+                groups = _match_segments(candidate, path, segments)
             if groups is not None:
                 for target in candidate.targets:
                     rule = target[0]
