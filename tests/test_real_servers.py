@@ -185,6 +185,24 @@ async def test_a_streamed_body_over_max_content_length_gets_413(http: httpx.Asyn
     assert response.status_code == 413
 
 
+async def test_after_a_413_the_rest_of_the_body_is_read_so_the_connection_serves_on(
+    http: httpx.AsyncClient,
+) -> None:
+    # The server reads (and drops) what the client still sends after the
+    # limit, a bounded amount, before answering: the client reads its 413
+    # rather than a reset, and the connection stays open for the next request.
+    async def body() -> AsyncIterator[bytes]:
+        for _ in range(LIMIT // 8192 + 8):
+            yield b"y" * 8192
+
+    refused = await http.post("/upload", content=body())
+    assert refused.status_code == 413
+    refused_port = refused.extensions["network_stream"].get_extra_info("client_addr")[1]
+    following = await http.get("/hello")
+    assert following.status_code == 200
+    assert following.extensions["network_stream"].get_extra_info("client_addr")[1] == refused_port
+
+
 async def test_json_over_max_content_length_gets_413(http: httpx.AsyncClient) -> None:
     response = await http.post("/echo", json={"big": "z" * LIMIT})
     assert response.status_code == 413

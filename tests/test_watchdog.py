@@ -27,7 +27,7 @@ from threaded_server import ThreadedServer
 from websockets.asyncio.client import connect
 
 from quaver import Quaver, websocket
-from quaver.watchdog import blocking_threshold
+from quaver.watchdog import Watchdog, _Block, blocking_threshold
 
 SERVERS = ["hypercorn", "uvicorn"]
 HERE = Path(__file__).read_text().splitlines()
@@ -344,3 +344,23 @@ def test_served_from_the_command_line(command: str, tmp_path: Path, free_port: i
     assert "1 time, " in output  # the summary at shutdown
     for name in ("awaits", "chunks"):  # only in the access log, never in a warning
         assert name not in output.replace(f"GET /{name}", ""), output
+
+
+def test_the_warning_names_the_lines_the_sample_saw_though_the_code_moved_on() -> None:
+    # The loop's thread goes on while the watchdog's thread writes the warning:
+    # once a blocking call returns, the view is at its next line. The warning
+    # and the summary must both name the line that blocked.
+    def view() -> Iterator[None]:
+        yield  # where the sample finds it
+        yield  # where it is by the time the warning is written
+
+    paused = view()
+    next(paused)
+    frame = paused.gi_frame
+    dog = Watchdog(make_app(None), 0.1)
+    lines = {id(frame): frame.f_lineno}
+    next(paused)
+    block = _Block(key=frame, since=0.0)
+    dog._describe(block, [frame], lines)
+    assert block.line == (__file__, line_of("where the sample finds it"))
+    assert f"line {line_of('where the sample finds it')}, in view" in block.message[1]

@@ -76,12 +76,17 @@ async def handle_http(app: Quaver, scope: dict[str, Any], receive: Any, send: An
     error = None  # its traceback holds this frame: no cycle keeping the request
     if left:
         return  # nobody to answer
+    if request._body is not None and response.status_code == 413:
+        await request._body._drain(_DRAIN_BYTES, _DRAIN_SECONDS)
     await send_response(app, request, response, send)
     if request._files:
         await request.close()
 
 
 _CLIENT_LEFT: Any = object()
+#: What is read and dropped of a body still arriving before its 413 is sent (see Body._drain).
+_DRAIN_BYTES = 1024 * 1024
+_DRAIN_SECONDS = 1.0
 
 
 async def _finish_watching(request: Any, handler: Any, waiting: Any) -> Any:

@@ -187,7 +187,7 @@ class Watchdog:
                 block = None
             if step is None:
                 continue
-            key, frames = step
+            key, frames, lines = step
             if block is None:
                 since = now
                 if (
@@ -205,14 +205,14 @@ class Watchdog:
                     self._ask_to_tell(block)
             if not block.reported and now - block.since >= self.threshold:
                 try:
-                    self._describe(block, frames)
+                    self._describe(block, frames, lines)
                 except Exception:  # never let the watchdog die of what it watches: say it, go on
                     block.reported = True
                     block.line = ("<unknown>", 0)
                     block.message = ["(the watchdog could not read the stack)", traceback.format_exc().rstrip()]
             if not block.logged and now - block.since >= LONG_BLOCK:
                 self._log(block, now - block.since, still=True)
-            del frame, frames, step
+            del frame, frames, lines, step
         if block is not None:
             self._ended(block, time.monotonic())
 
@@ -231,13 +231,17 @@ class Watchdog:
         except RuntimeError:  # the loop closed meanwhile
             pass
 
-    def _step(self, frame: FrameType) -> tuple[Any, list[FrameType]] | None:
-        """The key of the loop's running step and its frames (outermost
-        first), or None while the loop is in its own code (idle)."""
+    def _step(self, frame: FrameType) -> tuple[Any, list[FrameType], dict[int, int]] | None:
+        """The key of the loop's running step, its frames (outermost first)
+        and each frame's line by ``id``, read as the frames are walked: the
+        loop's thread goes on meanwhile, and a line read later could be one
+        the block has already left. None while the loop is in its own code."""
         frames: list[FrameType] = []
+        lines: dict[int, int] = {}
         base: FrameType | None = frame
         while base is not None and base.f_code not in self._base_codes:
             frames.append(base)
+            lines[id(base)] = base.f_lineno
             base = base.f_back
         if base is None or not frames:
             return None
@@ -248,10 +252,10 @@ class Watchdog:
         else:
             key = frames[-1]  # a loop in C (uvloop) calls the step straight from its runner
         frames.reverse()
-        return key, frames
+        return key, frames, lines
 
-    def _describe(self, block: _Block, frames: list[FrameType]) -> None:
-        """Take the block's stack and what it was serving, while it still runs."""
+    def _describe(self, block: _Block, frames: list[FrameType], lines: dict[int, int]) -> None:
+        """Take the block's stack and what it was serving, at the lines the sample saw."""
         block.reported = True
         user = [f for f in frames if _is_user_code(f.f_code.co_filename)]
         if user:  # from the user's outermost frame down: the server's and Quaver's frames are noise
@@ -259,9 +263,9 @@ class Watchdog:
         else:
             shown = [f for f in frames if not f.f_code.co_filename.startswith((_PACKAGE_DIR, _ASYNCIO_DIR))]
         line_frame = user[-1] if user else (shown[-1] if shown else frames[-1])
-        block.line = (line_frame.f_code.co_filename, line_frame.f_lineno)
+        block.line = (line_frame.f_code.co_filename, lines[id(line_frame)])
         what = self._serving(frames, user)
-        stack = traceback.StackSummary.extract(((f, f.f_lineno) for f in (shown or frames)), lookup_lines=True)
+        stack = traceback.StackSummary.extract(((f, lines[id(f)]) for f in (shown or frames)), lookup_lines=True)
         block.message = [what, "".join(stack.format()).rstrip("\n")]
 
     def _ended(self, block: _Block, now: float) -> None:

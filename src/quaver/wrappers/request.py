@@ -38,7 +38,7 @@ class Body:
     a body that is complete already.
     """
 
-    __slots__ = ("_receive", "_max", "_timeout", "_deadline", "_received", "_complete", "_data", "_queue")
+    __slots__ = ("_receive", "_max", "_timeout", "_deadline", "_received", "_complete", "_data", "_queue", "_cut")
 
     def __init__(
         self,
@@ -93,6 +93,8 @@ class Body:
         if not message.get("more_body", False):
             self._complete = True
         if self._max is not None and self._received > self._max:
+            if not self._complete:
+                self._cut = True  # the client is still sending: see _drain
             self._complete = True
             raise RequestEntityTooLarge()
         return chunk
@@ -151,6 +153,29 @@ class Body:
                 await queue.put(message)
                 if not message.get("more_body", False):
                     queue = None  # all of the body is with its reader now
+
+    async def _drain(self, most: int, seconds: float) -> None:
+        """Read and drop what is left of the body from the server, up to
+        ``most`` bytes within ``seconds``. Before a 413 goes out: a client
+        still sending then gets to read it, where a server closing the
+        connection with unread bytes in it sends a reset that can reach the
+        client before the answer does."""
+        receive = self._receive
+        cut = getattr(self, "_cut", False)  # set only when a read stopped short at the limit
+        if (self._complete and not cut) or receive is None or receive is _too_large or hasattr(self, "_queue"):
+            return
+        self._cut = False
+        left = most
+        try:
+            async with asyncio.timeout(seconds):
+                while left > 0:
+                    message = await receive()
+                    if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                        self._complete = True
+                        return
+                    left -= len(message.get("body", b""))
+        except TimeoutError:
+            pass
 
     # A body fed by hand, for a Request built without a server (Quart's API).
     def _feed(self, message: dict[str, Any] | None) -> None:
